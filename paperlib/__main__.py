@@ -1,0 +1,129 @@
+"""Command line: python -m paperlib {train,sample,chain,figures,data} ...; defaults come from config.py."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import PRESETS, get_config
+from .errors import ConfigError, PaperlibError
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: use section.field=value, e.g. --set train.steps=500")
+        out[key] = value
+    if getattr(args, "data", None):
+        name, _, subset = args.data.partition(":")
+        out["data.name"] = name
+        if subset:
+            out["data.subset"] = subset
+    if getattr(args, "root", None):
+        out["data.root"] = args.root
+    return out
+
+
+def _train(args: argparse.Namespace) -> None:
+    from . import paths
+    from .train import train
+
+    cfg = get_config(args.preset, **_overrides(args))
+    out = Path(args.out) if args.out else paths.runs_dir(cfg.preset) / "cli"
+    print(json.dumps(train(cfg, out, progress=not args.quiet), indent=2))
+
+
+def _sample(args: argparse.Namespace) -> None:
+    from torchvision.utils import save_image
+
+    from .checkpoint import load_checkpoint, networks_from_checkpoint
+    from .sampling import generate
+
+    nets = networks_from_checkpoint(args.ckpt)
+    label = None
+    if args.label is not None:
+        names = load_checkpoint(args.ckpt).get("class_names", [])
+        if args.label not in names:
+            raise ConfigError(f"--label {args.label!r}: this model's classes are {', '.join(names) or 'none'}")
+        label = names.index(args.label)
+    images = generate(nets.eval(), args.n, label, seed=args.seed)
+    save_image(images, args.out, nrow=8, normalize=True, value_range=(-1, 1))
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def _chain(args: argparse.Namespace) -> None:
+    from .chain import run_chain
+
+    manifest = run_chain(args.preset, args.only)
+    print(json.dumps(manifest["notebooks"], indent=2))
+
+
+def _figures(args: argparse.Namespace) -> None:
+    from .figures import redraw_all
+
+    for name, result in redraw_all(args.preset).items():
+        print(f"{name}: {result}")
+
+
+def _data(args: argparse.Namespace) -> None:
+    from .data import load_dataset
+
+    cfg = get_config(args.preset, **_overrides(args))
+    for split in ("train", "holdout"):
+        ds = load_dataset(cfg.data, split)
+        counts = {n: int((ds.labels == k).sum()) for k, n in enumerate(ds.class_names)}
+        print(f"{ds.name}: {len(ds)} images of {cfg.data.image_size} px, {counts}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m paperlib", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    presets = list(PRESETS)
+
+    p = sub.add_parser("train", help="train the attention model (resumes when --out holds a run)")
+    p.add_argument("--preset", default="quick", choices=presets)
+    p.add_argument("--data", help="dataset name, optionally :subset (e.g. openmoji:animals, cifar10, folder)")
+    p.add_argument("--root", help="data root for torchvision data sets and folders")
+    p.add_argument("--out", help="run folder (default results/<preset>/runs/cli)")
+    p.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override a config field")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("sample", help="sample a grid from a checkpoint")
+    p.add_argument("--ckpt", required=True, help="a checkpoint .pt from a run's checkpoints/ folder")
+    p.add_argument("--n", type=int, default=64, help="number of images")
+    p.add_argument("--label", help="class name to sample (default: cycle through classes)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="samples.png", help="output PNG")
+    p.set_defaults(func=_sample)
+
+    p = sub.add_parser("chain", help="run the notebook chain with papermill")
+    p.add_argument("--preset", default="quick", choices=presets)
+    p.add_argument("--only", nargs="*", help="run only notebooks whose names start with these (e.g. 00 02)")
+    p.set_defaults(func=_chain)
+
+    p = sub.add_parser("figures", help="redraw every figure of a preset from its result files")
+    p.add_argument("--preset", default="quick", choices=presets)
+    p.set_defaults(func=_figures)
+
+    p = sub.add_parser("data", help="render/load the preset's data and print counts")
+    p.add_argument("--preset", default="quick", choices=presets)
+    p.add_argument("--data")
+    p.add_argument("--root")
+    p.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
+    p.set_defaults(func=_data)
+
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (PaperlibError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

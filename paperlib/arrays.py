@@ -1,0 +1,125 @@
+"""Result arrays (npz) that figures are drawn from: example images, samples, attention maps.
+
+Panel files hold, for each panel P, `P__images` (N, 3, H, W) uint8, `P__labels` (N,) and `P__names`
+(the class names); figures.py draws one grid per panel.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import ImageSet
+from .models import Networks
+from .sampling import generate, reconstruct
+from .train import same_class_partner
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] float (N, 3, H, W) -> uint8 numpy."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+
+
+def save_panels(path: Path, panels: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]) -> Path:
+    """Write {panel: (images uint8, labels, class names)} atomically as one npz."""
+    arrays = {}
+    for name, (images, labels, names) in panels.items():
+        arrays.update({f"{name}__images": images, f"{name}__labels": np.asarray(labels),
+                       f"{name}__names": np.array(names)})
+    return save_arrays(path, arrays)
+
+
+def class_rows(ds: ImageSet, per_class: int = 8, seed: int = 0) -> np.ndarray:
+    """Indices of up to `per_class` random images of each class, class after class (one grid row each)."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    for k in range(ds.num_classes):
+        members = (ds.labels == k).nonzero().squeeze(1)
+        rows.append(members[torch.randperm(len(members), generator=gen)[:per_class]])
+    return torch.cat(rows).numpy()
+
+
+def example_panel(ds: ImageSet, per_class: int = 8) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    idx = class_rows(ds, per_class)
+    return ds.images[idx].numpy(), ds.labels[idx].numpy(), ds.class_names
+
+
+@torch.no_grad()
+def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per_class: int = 8,
+                  seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Samples from z alone (a row per class) and, with an encoder, held-out reconstructions.
+
+    Reconstructions cross-attend to another held-out image of the same class, as in training,
+    so they show what the latent carries, not a copy through attention.
+    """
+    n_classes = max(nets.args.n_classes, 1)
+    labels = torch.arange(n_classes).repeat_interleave(per_class)
+    panels = {"samples": (to_uint8(generate(nets, len(labels), labels if nets.args.n_classes else None, seed)),
+                          labels.numpy(), class_names)}
+    if nets.E is not None:
+        idx = torch.as_tensor(class_rows(holdout, per_class, seed))
+        x, y = holdout.batch(idx)
+        rec = reconstruct(nets, x, y, reference=x[same_class_partner(y)])
+        panels["heldout_real"] = (holdout.images[idx].numpy(), y.numpy(), holdout.class_names)
+        panels["heldout_reconstructed"] = (to_uint8(rec), y.numpy(), holdout.class_names)
+    return panels
+
+
+@torch.no_grad()
+def attention_maps(nets: Networks, n: int = 4, seed: int = 0,
+                   queries: tuple[tuple[float, float], ...] = ((0.3, 0.35), (0.5, 0.5), (0.75, 0.6))
+                   ) -> dict[str, np.ndarray]:
+    """Self-attention of G_ema and D at query points (row, col fractions) on n generated images.
+
+    Returns images (n, 3, S, S) uint8, queries (q, 2), layers, and map__<layer> (n, q, side, side):
+    the softmax weights the query position gives every position of that layer's map.
+    """
+    captured: dict[str, torch.Tensor] = {}
+    layers = {f"G.self{r}": m for r, m in nets.G_ema.self_attn.items()}
+    layers.update({f"D.self{r}": m for r, m in nets.D.self_attn.items()})
+    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
+        name, mod.attend(inp[0], inp[0], return_attention=True)[1])) for name, m in layers.items()]
+    try:
+        labels = torch.arange(n) % max(nets.args.n_classes, 1)
+        y = labels if nets.args.n_classes else None
+        images = generate(nets, n, y, seed)
+        nets.D.eval()
+        nets.D(images, y)
+    finally:
+        for h in hooks:
+            h.remove()
+    out = {"images": to_uint8(images), "queries": np.array(queries, np.float32), "layers": np.array(list(layers))}
+    for name, attn in captured.items():                 # attn (n, N, N), N = side * side
+        side = int(round(attn.shape[1] ** 0.5))
+        index = [int(r * side) * side + int(c * side) for r, c in queries]
+        out[f"map__{name}"] = attn[:, index].reshape(n, len(queries), side, side).float().numpy()
+    return out
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write arrays atomically as a compressed npz (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+@torch.no_grad()
+def self_vs_cross_maps(image_a: torch.Tensor, image_b: torch.Tensor, features_a: torch.Tensor,
+                       features_b: torch.Tensor, self_layer: torch.nn.Module, cross_layer: torch.nn.Module,
+                       query: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Where one query point of image A looks within A (self) and within image B (cross).
+
+    images (3, S, S) in [-1, 1]; features (C, s, s); returns images (2, 3, S, S) uint8, query (2,),
+    self_map and cross_map (s, s).
+    """
+    side = features_a.shape[-1]
+    index = int(query[0] * side) * side + int(query[1] * side)
+    _, self_attn = self_layer.attend(features_a[None], features_a[None], return_attention=True)   # (1, N, N)
+    _, cross_attn = cross_layer.attend(features_a[None], features_b[None], return_attention=True)  # (1, N, M)
+    return {"images": to_uint8(torch.stack([image_a, image_b])), "query": np.array(query, np.float32),
+            "self_map": self_attn[0, index].reshape(side, side).numpy(),
+            "cross_map": cross_attn[0, index].reshape(side, side).numpy()}

@@ -1,0 +1,64 @@
+"""Run the numbered notebooks in order with papermill, injecting the preset.
+
+Executed copies go to results/<preset>/notebooks/ (the sources are never overwritten), and
+results/<preset>/manifest.json records the commit, preset, machine and wall-clock per notebook,
+rewritten after each notebook so a crash keeps what finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from . import paths
+from .config import PRESETS
+from .errors import ConfigError
+from .env import env_info
+
+KERNEL = "paperlib"  # registered inside the venv by scripts/setup_env.sh
+
+
+def notebooks() -> list[Path]:
+    """The chain: notebooks/NN_*.ipynb in numeric order."""
+    return sorted(paths.notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def kernel_name() -> str:
+    """The project kernel if registered, else the current environment's python3 (with a note)."""
+    from jupyter_client.kernelspec import find_kernel_specs
+
+    if KERNEL in find_kernel_specs():
+        return KERNEL
+    print(f"chain: kernel {KERNEL!r} is not registered (run `make setup`); using python3")
+    return "python3"
+
+
+def run_chain(preset: str, only: list[str] | None = None) -> dict:
+    """Execute the chain (or the notebooks whose names start with one of `only`) at `preset`."""
+    import papermill
+
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    chosen = [nb for nb in notebooks() if not only or any(nb.stem.startswith(o) for o in only)]
+    if not chosen:
+        raise FileNotFoundError(f"no notebooks matching {only} in {paths.notebooks_dir()}")
+    out_dir = paths.results_dir(preset) / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = paths.results_dir(preset) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"notebooks": {}}
+    manifest.update({"preset": preset, "env": env_info()})
+    kernel = kernel_name()
+    for nb in chosen:
+        print(f"chain: {nb.name} (preset={preset})", flush=True)
+        start = time.perf_counter()
+        papermill.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"preset": preset},
+                                   kernel_name=kernel, cwd=str(nb.parent), progress_bar=False)
+        seconds = time.perf_counter() - start
+        manifest["notebooks"][nb.stem] = {"wall_clock_s": round(seconds, 1), "finished": time.strftime(
+            "%Y-%m-%dT%H:%M:%S%z"), "commit": manifest["env"]["commit"]}
+        tmp = manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2))
+        os.replace(tmp, manifest_path)
+        print(f"chain: {nb.name} done in {seconds:.0f} s", flush=True)
+    return manifest

@@ -1,0 +1,52 @@
+"""Checkpoints: written atomically, loaded safely (weights_only), rebuildable from the file alone.
+
+A checkpoint is a dict of plain data and tensors: `config` (the run's Config as a dict),
+`model_args`, `step`, the state dicts of G, G_ema, D, E and the optimizers, and the RNG states.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import CheckpointError
+from .models import ModelArgs, Networks
+
+CHECKPOINT_FORMAT = 1
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """torch.save to a temporary file, then rename: a crash never leaves a half-written checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load with weights_only=True; a clear error for a missing, truncated or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; train first (python -m paperlib train) "
+                              "or pass the path of a .pt file from a run's checkpoints/ folder")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises several types for a bad file
+        raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); it may be "
+                              "truncated or not a paperlib checkpoint: use an earlier one from the run") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or "model_args" not in state:
+        raise CheckpointError(f"{path} is not a paperlib checkpoint (format {CHECKPOINT_FORMAT})")
+    return state
+
+
+def networks_from_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> Networks:
+    """Rebuild G, G_ema, D and E from a checkpoint alone."""
+    state = load_checkpoint(path, map_location)
+    nets = Networks(ModelArgs.from_dict(state["model_args"]))
+    try:
+        nets.load_state_dict(state["networks"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit the architecture its model_args describe: {e}") from None
+    return nets.to(map_location)

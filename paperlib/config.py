@@ -1,0 +1,220 @@
+"""Frozen run configuration and the named presets: every default is declared here once.
+
+A `Config` holds a `DataConfig`, a `ModelConfig` and a `TrainConfig`. The command line and the
+notebooks start from a preset in `PRESETS` and change fields with dotted overrides
+(`train.steps=500`); every value is validated when the config is built, so a bad value fails
+before any data is loaded.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import ConfigError
+
+DATASETS = ("openmoji", "cifar10", "mnist", "fashion_mnist", "celeba", "folder")
+OPENMOJI_SUBSETS = ("faces", "people", "animals", "people_animals", "all")
+DIFFAUG_OPS = ("color", "translation", "cutout")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "openmoji"          # openmoji | cifar10 | mnist | fashion_mnist | celeba | folder
+    subset: str = "people_animals"  # OpenMoji only: faces | people | animals | people_animals | all
+    skin_tones: bool = True         # OpenMoji only: keep skin-tone variants (near-duplicates of a base glyph)
+    root: str = ""                  # data root for torchvision sets and folders; "" = data/raw/<name>
+    image_size: int = 32            # side of the square images, pixels (a power of two, 16..256)
+    holdout_fraction: float = 0.1   # OpenMoji/folder: share held out for evaluation (torchvision sets use their test split)
+    download: bool = False          # torchvision sets: allow a download (needs internet)
+
+    def validate(self) -> None:
+        _choice("data.name", self.name, DATASETS)
+        _choice("data.subset", self.subset, OPENMOJI_SUBSETS)
+        if self.image_size not in (16, 32, 64, 128, 256):
+            raise ConfigError(f"data.image_size={self.image_size}: use a power of two from 16 to 256")
+        if not 0.0 < self.holdout_fraction < 0.5:
+            raise ConfigError(f"data.holdout_fraction={self.holdout_fraction}: use a value in (0, 0.5)")
+        if self.name == "folder" and not self.root:
+            raise ConfigError("data.name='folder' needs data.root=<folder of images>")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    z_dim: int = 128                       # latent size
+    ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
+    ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions
+    attn_res: tuple[int, ...] = (16,)      # feature-map sides with self-attention, in G and D; () = none
+    cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
+    attn_impl: str = "sdpa"                # sdpa (fused kernels, padded q/k) | explicit (energy matrix; returns maps)
+    attn_value_half: bool = False          # BigGAN variant: value at C/2 plus an output 1x1 conv
+    encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
+    conditional: bool = True               # class-conditional BN in G and a projection D (needs labels)
+
+    def validate(self, image_size: int) -> None:
+        sides = feature_sides(image_size)
+        for name in ("attn_res", "cross_attn_res"):
+            for r in getattr(self, name):
+                if r not in sides:
+                    raise ConfigError(f"model.{name} contains {r}, which is not a feature-map side of a "
+                                      f"{image_size} px network: choose from {sides}")
+        if self.cross_attn_res and not self.encoder:
+            raise ConfigError("model.cross_attn_res needs model.encoder=True (it attends to encoder features); "
+                              "set model.cross_attn_res=() for a GAN without encoder")
+        _choice("model.attn_impl", self.attn_impl, ("sdpa", "explicit"))
+        for name in ("z_dim", "ch", "ch_mult_max"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
+        if self.ch % 8:
+            raise ConfigError(f"model.ch={self.ch}: use a multiple of 8 (attention uses C/8 query channels)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000                   # generator steps
+    batch_size: int = 64                # images per step, per process
+    lr_g: float = 1e-4                  # generator (and encoder) learning rate (TTUR)
+    lr_d: float = 4e-4                  # discriminator learning rate (TTUR)
+    beta1: float = 0.0                  # Adam beta1 (SAGAN/BigGAN)
+    beta2: float = 0.9                  # Adam beta2
+    n_dis: int = 1                      # discriminator steps per generator step
+    ema_decay: float = 0.999            # EMA of G's weights, used for every sample and metric
+    ema_start: int = 0                  # step before which the EMA copies G exactly
+    diffaug: str = "color,translation,cutout"  # DiffAugment policy on every D input; "" = none
+    rec_weight: float = 1.0             # reconstruction loss weight (encoder path)
+    rec_loss: str = "l1"                # l1 | mse
+    kl_weight: float = 0.01             # KL(q(z|x) || N(0, I)) weight (encoder path)
+    seed: int = 0                       # seeds torch, numpy, Python and the data order
+    log_every: int = 50                 # steps between stats.jsonl lines
+    sample_every: int = 500             # steps between sample grids (fixed z)
+    ckpt_every: int = 500               # steps between checkpoints (always one at the end)
+    device: str = "auto"                # auto (CUDA if present) | cpu | cuda
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: must be a positive integer")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 < value < 1):
+                raise ConfigError(f"train.{name}={value}: use a learning rate in (0, 1), e.g. 1e-4")
+        for name in ("beta1", "beta2", "ema_decay"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
+        for name in ("rec_weight", "kl_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
+        _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))
+        _choice("train.device", self.device, DEVICES)
+        for op in filter(None, self.diffaug.split(",")):
+            _choice("train.diffaug operation", op, DIFFAUG_OPS)
+
+
+@dataclass(frozen=True)
+class Config:
+    preset: str = "custom"                                # name of the preset this config started from
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        self.data.validate()
+        self.model.validate(self.data.image_size)
+        self.train.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Config":
+        """Rebuild from plain data (config.json, a checkpoint); unknown keys are an error."""
+        parts = {}
+        for f in fields(cls):
+            if f.name == "preset":
+                continue
+            sub_cls = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[f.name]
+            parts[f.name] = _build(sub_cls, d.get(f.name, {}), f.name)
+        return cls(preset=d.get("preset", "custom"), **parts)
+
+    def override(self, **dotted: Any) -> "Config":
+        """Return a copy with `section.field=value` changes, e.g. override(**{"train.steps": 10})."""
+        d = self.to_dict()
+        for key, value in dotted.items():
+            section, _, name = key.partition(".")
+            if section not in ("data", "model", "train") or name not in d[section]:
+                raise ConfigError(f"unknown config field {key!r}: use section.field with a section of "
+                                  f"data, model, train (fields: {', '.join(d.get(section, d['train']))})")
+            d[section][name] = _coerce(key, value, d[section][name])
+        return Config.from_dict(d)
+
+
+def feature_sides(image_size: int) -> tuple[int, ...]:
+    """Feature-map sides of the networks, coarse to fine: 4, 8, ..., image_size."""
+    return tuple(4 * 2**i for i in range(int(math.log2(image_size // 4)) + 1))
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is unknown: choose one of {', '.join(allowed)}")
+
+
+def _build(cls: type, d: dict[str, Any], section: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(d) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown field(s) in {section}: {', '.join(sorted(unknown))}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def _coerce(key: str, value: Any, current: Any) -> Any:
+    """Parse command-line strings and check types against the field's current value."""
+    if isinstance(value, str) and not isinstance(current, str):
+        try:
+            value = json.loads(value.replace("(", "[").replace(")", "]")) if value.strip() else value
+        except json.JSONDecodeError:
+            raise ConfigError(f"{key}={value!r}: could not parse; give a {type(current).__name__}") from None
+    if isinstance(current, tuple):
+        value = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else value
+    expected = type(current)
+    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(f"{key}={value!r} has type {type(value).__name__}; expected {expected.__name__}")
+    return value
+
+
+def _preset(name: str, data: dict[str, Any], model: dict[str, Any], train: dict[str, Any]) -> Config:
+    return Config(preset=name, data=replace(DataConfig(), **data), model=replace(ModelConfig(), **model),
+                  train=replace(TrainConfig(), **train))
+
+
+PRESETS: dict[str, Config] = {
+    # seconds on a CPU: CI and nbval run the notebooks with it
+    "smoke": _preset("smoke", dict(image_size=16, subset="people_animals", skin_tones=False),
+                     dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4,)),
+                     dict(steps=4, batch_size=16, log_every=2, sample_every=4, ckpt_every=2)),
+    # the default of `make reproduce`: 32 px people and animals in at most 10 minutes on 2 CPU cores
+    "quick": _preset("quick", dict(image_size=32), dict(ch=32, attn_res=(16,), cross_attn_res=(8,)),
+                     dict(steps=2000, ema_decay=0.99, diffaug="translation", sample_every=250, ckpt_every=250)),
+    # the committed reference results: longer training (3 seeds, ablations in the evaluation chain)
+    "full": _preset("full", dict(image_size=32), dict(ch=32, attn_res=(16,), cross_attn_res=(8,)),
+                    dict(steps=6000, ema_decay=0.999, diffaug="translation,cutout", sample_every=500,
+                         ckpt_every=500)),
+    # GPU scale: 64 px, wider networks
+    "paper": _preset("paper", dict(image_size=64), dict(ch=64, attn_res=(32,), cross_attn_res=(16,)),
+                     dict(steps=50000, batch_size=64, ema_decay=0.999, sample_every=2000, ckpt_every=2000)),
+}
+
+
+def get_config(preset: str = "quick", **overrides: Any) -> Config:
+    """The named preset with dotted overrides applied, validated."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[preset].override(**overrides) if overrides else PRESETS[preset]

@@ -1,0 +1,205 @@
+"""Data sets behind one interface: `load_dataset(cfg, split)` returns an in-memory `ImageSet`.
+
+All images are held as uint8 RGB tensors (grey sets are repeated to 3 channels) and served as
+float tensors in [-1, 1]. Sources: OpenMoji (rendered offline, the default), torchvision's
+CIFAR-10, MNIST, Fashion-MNIST and CelebA loaders, and any folder of images.
+
+Folders: a corrupt or unreadable image file is skipped with a warning that names it; an image
+smaller than `image_size` is an error (upscaling would teach the model blur).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+
+from . import openmoji, paths
+from .config import DataConfig
+from .errors import DataError
+
+SPLITS = ("train", "holdout")
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class ImageSet:
+    """Images of one split in memory."""
+
+    images: torch.Tensor     # (N, 3, H, W) uint8
+    labels: torch.Tensor     # (N,) int64 class index
+    class_names: list[str]   # label -> name
+    ids: list[str]           # per-image identifier: emoji code, file path, or dataset index
+    name: str                # e.g. "openmoji/people_animals/train"
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def batch(self, index: torch.Tensor | slice | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images as float in [-1, 1] of shape (B, 3, H, W), and their labels."""
+        return self.images[index].float().div(127.5).sub(1.0), self.labels[index]
+
+
+def load_dataset(cfg: DataConfig, split: str = "train") -> ImageSet:
+    """Load `split` (train | holdout) of the data set `cfg` names, resized to cfg.image_size."""
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    loader = {"openmoji": _openmoji, "cifar10": _cifar10, "mnist": _mnist, "fashion_mnist": _mnist,
+              "celeba": _celeba, "folder": _folder}.get(cfg.name)
+    if loader is None:
+        raise DataError(f"unknown dataset {cfg.name!r}: use one of openmoji, cifar10, mnist, "
+                        "fashion_mnist, celeba, folder")
+    return loader(cfg, split)
+
+
+def data_root(cfg: DataConfig) -> Path:
+    """cfg.root, or data/raw/<name> when it is empty."""
+    return Path(cfg.root).expanduser() if cfg.root else paths.data_dir() / "raw" / cfg.name
+
+
+def _to_tensor(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
+    """(N, H, W[, C]) uint8 -> (N, 3, size, size) uint8, area-resized when the size differs."""
+    x = torch.as_tensor(images)
+    x = x.unsqueeze(-1) if x.ndim == 3 else x
+    x = x.permute(0, 3, 1, 2).expand(-1, 3, -1, -1) if x.shape[-1] == 1 else x.permute(0, 3, 1, 2)
+    if x.shape[-1] != size:
+        x = F.interpolate(x.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        x = x.round().clamp(0, 255).to(torch.uint8)
+    return x.contiguous()
+
+
+def _openmoji(cfg: DataConfig, split: str) -> ImageSet:
+    glyph_list, images = openmoji.rendered(cfg.image_size)
+    idx, labels, names = openmoji.select(glyph_list, cfg.subset, cfg.skin_tones)
+    holdout = [openmoji.in_holdout(glyph_list[i], cfg.holdout_fraction) for i in idx]
+    keep = [k for k, h in enumerate(holdout) if h == (split == "holdout")]
+    sel = [idx[k] for k in keep]
+    return ImageSet(_to_tensor(images[sel], cfg.image_size), torch.tensor([labels[k] for k in keep]),
+                    names, [glyph_list[i].code for i in sel], f"openmoji/{cfg.subset}/{split}")
+
+
+def _require_root(cfg: DataConfig, hint: str) -> Path:
+    root = data_root(cfg)
+    if not root.exists() and not cfg.download:
+        raise DataError(f"{cfg.name}: data root {root} does not exist. {hint}")
+    return root
+
+
+def _cifar10(cfg: DataConfig, split: str) -> ImageSet:
+    from torchvision.datasets import CIFAR10
+
+    root = _require_root(cfg, "Put the extracted cifar-10-batches-py folder there, set data.root, "
+                              "or set data.download=True on a machine with internet.")
+    try:
+        ds = CIFAR10(str(root), train=split == "train", download=cfg.download)
+    except RuntimeError as e:
+        raise DataError(f"cifar10: {e} (looked in {root}/cifar-10-batches-py; set data.download=True "
+                        "with internet, or data.root)") from None
+    return ImageSet(_to_tensor(ds.data, cfg.image_size), torch.tensor(ds.targets), list(ds.classes),
+                    [str(i) for i in range(len(ds.targets))], f"cifar10/{split}")
+
+
+def _mnist(cfg: DataConfig, split: str) -> ImageSet:
+    from torchvision.datasets import MNIST, FashionMNIST
+
+    cls = FashionMNIST if cfg.name == "fashion_mnist" else MNIST
+    root = data_root(cfg)
+    if cls is FashionMNIST and not cfg.root:
+        _unpack_debian_fashion_mnist(root / "FashionMNIST" / "raw")
+    root = _require_root(cfg, f"Put the {cls.__name__}/raw idx files there, set data.root, or set "
+                              "data.download=True with internet"
+                         + (" (or `apt-get install dataset-fashion-mnist`)." if cls is FashionMNIST else "."))
+    try:
+        ds = cls(str(root), train=split == "train", download=cfg.download)
+    except RuntimeError as e:
+        raise DataError(f"{cfg.name}: {e} (looked in {root}/{cls.__name__}/raw)") from None
+    return ImageSet(_to_tensor(ds.data.numpy(), cfg.image_size), ds.targets.clone(), list(ds.classes),
+                    [str(i) for i in range(len(ds.targets))], f"{cfg.name}/{split}")
+
+
+def _unpack_debian_fashion_mnist(raw: Path) -> None:
+    """Copy Debian's dataset-fashion-mnist files into torchvision's layout, once."""
+    if not DEBIAN_FASHION_MNIST.is_dir() or (raw / "train-images-idx3-ubyte").exists():
+        return
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in DEBIAN_FASHION_MNIST.glob("*-ubyte.gz"):
+        tmp = raw / (gz.stem + ".tmp")
+        with gzip.open(gz) as src, tmp.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        tmp.rename(raw / gz.stem)
+
+
+def _celeba(cfg: DataConfig, split: str) -> ImageSet:
+    """CelebA aligned faces, centre-cropped to 140 px; label = the 'Male' attribute."""
+    from torchvision.datasets import CelebA
+
+    root = _require_root(cfg, "Put the celeba folder (img_align_celeba/, list_*.txt) there or set data.root; "
+                              "its Google Drive download often fails, so fetch it by hand.")
+    try:
+        ds = CelebA(str(root), split="train" if split == "train" else "test", target_type="attr",
+                    download=cfg.download)
+    except RuntimeError as e:
+        raise DataError(f"celeba: {e} (looked in {root}/celeba)") from None
+    male = ds.attr_names.index("Male")
+    images = np.stack([np.asarray(_square(Image.open(Path(ds.root) / ds.base_folder / "img_align_celeba" / f)
+                                          .convert("RGB"), cfg.image_size, crop=140)) for f in ds.filename])
+    return ImageSet(torch.as_tensor(images).permute(0, 3, 1, 2).contiguous(), ds.attr[:, male].long(),
+                    ["female", "male"], list(ds.filename), f"celeba/{split}")
+
+
+def _square(img: Image.Image, size: int, crop: int | None = None) -> Image.Image:
+    """Centre-crop to a square (of side `crop` when given) and resize to size x size."""
+    side = crop or min(img.size)
+    left, top = (img.width - side) // 2, (img.height - side) // 2
+    return img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
+
+
+def _folder(cfg: DataConfig, split: str) -> ImageSet:
+    """Any folder of images: one class per sub-folder (ImageFolder layout) or a flat folder (one class)."""
+    from torchvision.datasets.folder import find_classes, make_dataset
+
+    root = data_root(cfg)
+    if not root.is_dir():
+        raise DataError(f"folder: {root} is not a directory; set data.root to a folder of images")
+    if any(p.is_dir() for p in root.iterdir()):
+        classes, class_to_idx = find_classes(str(root))
+        samples = make_dataset(str(root), class_to_idx, extensions=IMAGE_SUFFIXES, allow_empty=True)
+    else:
+        classes = [root.name]
+        samples = [(str(p), 0) for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not samples:
+        raise DataError(f"folder: no image files ({', '.join(IMAGE_SUFFIXES)}) in {root}")
+    images, labels, ids = [], [], []
+    for path, label in samples:
+        rel = str(Path(path).relative_to(root))
+        in_holdout = int(hashlib.sha256(rel.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < cfg.holdout_fraction
+        if in_holdout != (split == "holdout"):
+            continue
+        try:
+            with Image.open(path) as img:
+                img = img.convert("RGB")
+        except (UnidentifiedImageError, OSError) as e:
+            warnings.warn(f"skipping unreadable image {path}: {e}", stacklevel=2)
+            continue
+        if min(img.size) < cfg.image_size:
+            raise DataError(f"folder: {path} is {img.width}x{img.height}, smaller than data.image_size="
+                            f"{cfg.image_size}; lower data.image_size or remove the file")
+        images.append(np.asarray(_square(img, cfg.image_size)))
+        labels.append(label)
+        ids.append(rel)
+    if not images:
+        raise DataError(f"folder: no readable images for split {split!r} in {root}")
+    return ImageSet(torch.as_tensor(np.stack(images)).permute(0, 3, 1, 2).contiguous(), torch.tensor(labels),
+                    list(classes), ids, f"folder:{root.name}/{split}")

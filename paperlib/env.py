@@ -1,0 +1,52 @@
+"""The environment a result came from (versions, device, commit, machine) and seeding."""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+from . import paths
+
+
+def git_commit() -> str:
+    """The checkout's commit, with '+dirty' when tracked files differ from it; 'unknown' outside git."""
+    root = str(paths.project_root())
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else the CPU; 'cuda' without a GPU is an error."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device='cuda' but no CUDA GPU is visible; use 'auto' or 'cpu'")
+    return torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
+
+
+def env_info(device: torch.device | None = None) -> dict[str, str | int]:
+    """What a result file records about where it was made."""
+    device = device or select_device()
+    return {
+        "python": sys.version.split()[0], "torch": torch.__version__,
+        "numpy": np.__version__, "platform": platform.platform(), "machine": platform.node(),
+        "cpu_count": os.cpu_count() or 0, "torch_threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "commit": git_commit(),
+    }
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,21 @@
+"""The project's error types: each message says what to do; the command line prints it and exits 2."""
+
+
+class PaperlibError(Exception):
+    """Base class: a problem the user can fix from the message alone."""
+
+
+class ConfigError(PaperlibError, ValueError):
+    """A config value is out of range or unknown."""
+
+
+class DataError(PaperlibError, RuntimeError):
+    """A data set cannot be loaded."""
+
+
+class CheckpointError(PaperlibError, RuntimeError):
+    """A checkpoint is missing, truncated, foreign or of another architecture."""
+
+
+class TrainingDiverged(PaperlibError, RuntimeError):
+    """A loss became NaN or infinite; no checkpoint is written from that state."""

@@ -1,0 +1,25 @@
+"""Losses: hinge adversarial (SAGAN/BigGAN), reconstruction and KL for the encoder path."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def hinge_d(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Discriminator hinge loss: mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))."""
+    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
+
+
+def hinge_g(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Generator hinge loss: -mean(D(G(z)))."""
+    return -fake_scores.mean()
+
+
+def reconstruction(x_rec: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+    """Mean absolute (l1) or squared (mse) error per pixel."""
+    return F.l1_loss(x_rec, x) if kind == "l1" else F.mse_loss(x_rec, x)
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)), summed over latent dimensions, averaged over the batch."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()

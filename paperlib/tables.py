@@ -1,0 +1,45 @@
+"""Result tables: CSV files with a sidecar .meta.json that documents the columns and the provenance."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .env import env_info
+
+
+def write_table(df: pd.DataFrame, path: Path, description: str, columns: dict[str, str],
+                config: dict[str, Any] | None = None, seed: int | None = None) -> Path:
+    """Write df to path (CSV, atomically) and path.meta.json (columns, description, config, seed, env)."""
+    missing = [c for c in df.columns if c not in columns]
+    if missing:
+        raise ValueError(f"document every column of {path.name}: no description for {missing}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    meta = {"description": description, "columns": {c: columns[c] for c in df.columns},
+            "config": config, "seed": seed, "env": env_info()}
+    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2))
+    return path
+
+
+def data_summary(subset_sets: dict[str, tuple[Any, Any]]) -> pd.DataFrame:
+    """Counts per subset and class for train and held-out ImageSets: {subset: (train, holdout)}."""
+    rows = []
+    for subset, (train, holdout) in subset_sets.items():
+        for k, name in enumerate(train.class_names):
+            rows.append({"subset": subset, "class": name, "train": int((train.labels == k).sum()),
+                         "holdout": int((holdout.labels == k).sum())})
+    return pd.DataFrame(rows)
+
+
+DATA_SUMMARY_COLUMNS = {
+    "subset": "data subset (OpenMoji: faces, people, animals, people_animals, all)",
+    "class": "class label name (face/person/animal, or the Unicode emoji group for 'all')",
+    "train": "images in the training split",
+    "holdout": "images in the held-out split (evaluation only; split by base glyph)",
+}

@@ -1,0 +1,216 @@
+"""train(cfg, run_dir): the training loop of the autoencoding attention GAN, readable top to bottom.
+
+The run folder holds config.json (written before step 0), stats.jsonl (one line per log tick),
+samples/step_NNNNNN.png (a fixed z, EMA generator), and checkpoints/step_NNNNNN.pt that carry the
+config, so `networks_from_checkpoint` rebuilds the model from the file alone. Calling train() on a
+folder that holds checkpoints resumes from the latest; the data order depends on (seed, step) only.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.utils.parametrize import cached
+from torchvision.utils import save_image
+from tqdm.auto import tqdm
+
+from . import losses
+from .augment import diff_augment
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import Config
+from .data import ImageSet, load_dataset
+from .errors import TrainingDiverged
+from .env import env_info, seed_everything, select_device
+from .models import ModelArgs, Networks, reparameterize
+
+KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
+SAMPLE_GRID = 64       # images in each sample grid (8 x 8)
+
+
+def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSet | None = None) -> dict[str, Any]:
+    """Train (or resume) the run in run_dir; return a summary (steps, wall-clock, images/s, paths)."""
+    run_dir = Path(run_dir)
+    t = cfg.train
+    device = select_device(t.device)
+    use_bf16 = device.type == "cuda"
+
+    # ---- config and run folder, before step 0
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_or_check_config(cfg, run_dir)
+    seed_everything(t.seed)
+
+    # ---- data (in memory, uint8) and networks
+    data = data if data is not None else load_dataset(cfg.data, "train")
+    images, labels = data.images.to(device), data.labels.to(device)
+    args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
+    nets = Networks(args).to(device)
+    G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
+    g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
+    opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+    fixed = torch.Generator().manual_seed(t.seed + 1)                     # the sample grid's z and labels
+    fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
+    fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
+
+    # ---- resume from the latest checkpoint, if any
+    step = 0
+    latest = latest_checkpoint(run_dir)
+    if latest is not None:
+        state = load_checkpoint(latest, device)
+        nets.load_state_dict(state["networks"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng_cpu"])
+        if device.type == "cuda" and "rng_cuda" in state:
+            torch.cuda.set_rng_state(state["rng_cuda"])
+        step = state["step"]
+
+    def checkpoint() -> Path:
+        path = run_dir / "checkpoints" / f"step_{step:06d}.pt"
+        save_checkpoint(path, {
+            "config": cfg.to_dict(), "model_args": args.to_dict(), "step": step,
+            "networks": nets.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            "rng_cpu": torch.get_rng_state(),
+            **({"rng_cuda": torch.cuda.get_rng_state()} if device.type == "cuda" else {}),
+            "class_names": data.class_names, "env": env_info(device),
+        })
+        for old in sorted((run_dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
+            old.unlink()
+        return path
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16)
+
+    # ---- the loop: n_dis D steps, then one G (+E) step
+    stats_file = (run_dir / "stats.jsonl").open("a")
+    bar = tqdm(total=t.steps, initial=step, disable=not progress, desc=run_dir.name, unit="step")
+    tick_time, tick_step, start_step, t0 = time.perf_counter(), step, step, time.perf_counter()
+    while step < t.steps:
+        for k in range(t.n_dis):
+            idx = batch_indices(step * t.n_dis + k, len(data), t.batch_size, t.seed).to(device)
+            x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
+            y_in = y if args.n_classes else None
+            with autocast():
+                with torch.no_grad():
+                    fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
+                # one D pass over reals and fakes together: one set of kernel launches, one SN update
+                scores = D(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
+                d_real, d_fake = scores.float().chunk(2)
+                loss_d = losses.hinge_d(d_real, d_fake)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+
+        with autocast(), cached():  # cached(): spectral norm computed once for D's forward below
+            fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
+            loss_adv = losses.hinge_g(D(diff_augment(fake, t.diffaug), y_in).float())
+            loss_rec = loss_kl = torch.zeros((), device=device)
+            if E is not None:
+                mu, logvar, features = E(x)
+                # cross-attend to *another* image of the same class, never the image itself
+                partner = same_class_partner(y)
+                context = {side: f[partner] for side, f in features.items()}
+                x_rec = G(reparameterize(mu.float(), logvar.float()), y_in, context)
+                loss_rec = losses.reconstruction(x_rec.float(), x, t.rec_loss)
+                loss_kl = losses.kl_normal(mu.float(), logvar.float())
+            loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        update_ema(G_ema, G, t.ema_decay if step >= t.ema_start else 0.0)
+        step += 1
+        bar.update(1)
+
+        # ---- divergence check, log, sample, checkpoint
+        values = torch.stack([loss_d, loss_adv, loss_rec, loss_kl]).detach().float().cpu()
+        if not torch.isfinite(values).all():
+            stats_file.close()
+            good = latest_checkpoint(run_dir)
+            raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl = "
+                                   f"{values.tolist()}); last good checkpoint: {good or 'none'}. "
+                                   "Lower train.lr_d / train.lr_g or resume from that checkpoint.")
+        if step % t.log_every == 0 or step == t.steps:
+            now = time.perf_counter()
+            row = {"step": step, "loss_d": values[0].item(), "loss_g_adv": values[1].item(),
+                   "loss_rec": values[2].item(), "loss_kl": values[3].item(),
+                   "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item(),
+                   **{f"gamma/{name}": m.gamma.item() for name, m in nets.attention_layers().items()},
+                   "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"],
+                   "images_per_s": (step - tick_step) * t.batch_size * t.n_dis / max(now - tick_time, 1e-9),
+                   "elapsed_s": now - t0}
+            stats_file.write(json.dumps(row) + "\n")
+            stats_file.flush()
+            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g_adv']:.3f}")
+            tick_time, tick_step = now, step
+        if step % t.sample_every == 0 or step == t.steps:
+            with torch.no_grad(), autocast():
+                grid = G_ema(fixed_z, fixed_y if args.n_classes else None).float()
+            (run_dir / "samples").mkdir(exist_ok=True)
+            save_image(grid, run_dir / "samples" / f"step_{step:06d}.png", nrow=8, normalize=True,
+                       value_range=(-1, 1))
+        if step % t.ckpt_every == 0 or step == t.steps:
+            checkpoint()
+    bar.close()
+    stats_file.close()
+    elapsed = time.perf_counter() - t0
+    return {"run_dir": str(run_dir), "steps": step, "steps_this_call": step - start_step,
+            "wall_clock_s": elapsed, "images_seen": step * t.batch_size * t.n_dis,
+            "images_per_s": (step - start_step) * t.batch_size * t.n_dis / max(elapsed, 1e-9),
+            "checkpoint": str(latest_checkpoint(run_dir)), "device": str(device),
+            "parameters": nets.parameter_counts()}
+
+
+def batch_indices(draw: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
+    """Indices of the draw-th batch: epochs of seeded permutations, a function of (seed, draw) only."""
+    start = draw * batch_size
+    out = []
+    while len(out) < batch_size:
+        epoch, offset = divmod(start + len(out), n)
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        out.extend(perm[offset:offset + batch_size - len(out)].tolist())
+    return torch.tensor(out)
+
+
+def same_class_partner(y: torch.Tensor) -> torch.Tensor:
+    """For each i, the index of another batch item with the same label (a random other item if none)."""
+    b = len(y)
+    scores = torch.rand(b, b, device=y.device)
+    same = (y[:, None] == y[None, :]).float()
+    scores = scores + 2.0 * same                              # prefer same class ...
+    scores.fill_diagonal_(-1.0)                               # ... but never the image itself
+    return scores.argmax(dim=1) if b > 1 else torch.zeros(1, dtype=torch.long, device=y.device)
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema = decay * ema + (1 - decay) * model for parameters; buffers (BN stats, SN vectors) copied."""
+    for p_ema, p in zip(ema.parameters(), model.parameters()):
+        p_ema.lerp_(p, 1.0 - decay)
+    for b_ema, b in zip(ema.buffers(), model.buffers()):
+        b_ema.copy_(b)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    found = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
+    return found[-1] if found else None
+
+
+def _write_or_check_config(cfg: Config, run_dir: Path) -> None:
+    """Write config.json; on resume, refuse a config that differs in anything but train.steps."""
+    path = run_dir / "config.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        old_cmp, new_cmp = dict(old["config"]), cfg.to_dict()
+        old_cmp["train"] = {**old_cmp["train"], "steps": None}
+        new_cmp["train"] = {**new_cmp["train"], "steps": None}
+        if json.loads(json.dumps(new_cmp)) != old_cmp:
+            raise ValueError(f"{run_dir} holds a run with another config; resume it with the same config "
+                             "(only train.steps may change) or choose a new run folder")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"config": cfg.to_dict(), "env": env_info(select_device(cfg.train.device))},
+                              indent=2))
+    tmp.replace(path)
