@@ -37,7 +37,7 @@ def env_info(device: torch.device | None = None) -> dict[str, str | int]:
     """What a result file records about where it was made."""
     device = device or select_device()
     return {
-        "python": sys.version.split()[0], "torch": torch.__version__,
+        "python": sys.version.split()[0], "torch": str(torch.__version__),
         "numpy": np.__version__, "platform": platform.platform(), "machine": platform.node(),
         "cpu_count": os.cpu_count() or 0, "torch_threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",

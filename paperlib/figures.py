@@ -47,13 +47,15 @@ def image_grid(images: np.ndarray, nrow: int) -> np.ndarray:
     return out
 
 
-def _grids(preset: str, file: str, name: str, title: str) -> Path:
+def _grids(preset: str, file: str, name: str, title: str, vertical: bool = False) -> Path:
     """One panel per key group in an npz of {<panel>__images, <panel>__labels, <panel>__names}."""
     with np.load(paths.arrays_dir(preset) / file) as z:
-        panels = sorted({k.split("__")[0] for k in z.files})
-        fig = Figure(figsize=(3.2 * len(panels), 3.6))
+        panels = sorted({k.split("__")[0] for k in z.files}, key=lambda k: list(z.files).index(f"{k}__images"))
+        rows = [-(-len(z[f"{p}__images"]) // 8) for p in panels]
+        fig = Figure(figsize=(3.4, 0.5 * sum(rows) + 0.6 * len(panels)) if vertical else (3.4 * len(panels), 3.8))
+        grid = fig.add_gridspec(len(panels), 1, height_ratios=rows) if vertical else fig.add_gridspec(1, len(panels))
         for i, panel in enumerate(panels):
-            ax = fig.add_subplot(1, len(panels), i + 1)
+            ax = fig.add_subplot(grid[i, 0] if vertical else grid[0, i])
             ax.imshow(image_grid(z[f"{panel}__images"], nrow=8), interpolation="nearest")
             ax.set_title(f"{panel}\n" + ", ".join(str(s) for s in z[f"{panel}__names"]), fontsize=8)
             ax.axis("off")
@@ -64,7 +66,8 @@ def _grids(preset: str, file: str, name: str, title: str) -> Path:
 @_figure
 def data_grid(preset: str) -> Path:
     """Real training images per subset (rows cycle through the classes)."""
-    return _grids(preset, "data_examples.npz", "data_grid", "OpenMoji training images (rendered, CC BY-SA 4.0)")
+    return _grids(preset, "data_examples.npz", "data_grid", "OpenMoji training images\n(rendered, CC BY-SA 4.0)",
+                  vertical=True)
 
 
 @_figure

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from paperlib import CrossAttention2d, SelfAttention2d
+
+
+def _pair(channels, value_half=False, context_channels=None):
+    torch.manual_seed(0)
+    if context_channels is None:
+        slow = SelfAttention2d(channels, "explicit", value_half)
+        fast = SelfAttention2d(channels, "sdpa", value_half)
+    else:
+        slow = CrossAttention2d(channels, context_channels, "explicit", value_half)
+        fast = CrossAttention2d(channels, context_channels, "sdpa", value_half)
+    fast.load_state_dict(slow.state_dict())
+    for m in (slow, fast):
+        m.eval()
+        with torch.no_grad():
+            m.gamma.fill_(0.7)
+    return slow, fast
+
+
+@pytest.mark.parametrize("channels, side, value_half", [(16, 8, False), (32, 16, False), (64, 8, True)])
+def test_sdpa_equals_explicit_in_outputs_and_gradients(channels, side, value_half):
+    slow, fast = _pair(channels, value_half)
+    x1 = torch.randn(3, channels, side, side, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    y1, y2 = slow(x1), fast(x2)
+    torch.testing.assert_close(y1, y2, atol=1e-5, rtol=1e-4)
+    y1.square().sum().backward()
+    y2.square().sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad, atol=1e-4, rtol=1e-4)
+
+
+def test_cross_attention_sdpa_equals_explicit_with_a_different_context_size():
+    slow, fast = _pair(32, context_channels=64)
+    x, ctx = torch.randn(2, 32, 16, 16), torch.randn(2, 64, 8, 8)
+    torch.testing.assert_close(slow(x, ctx), fast(x, ctx), atol=1e-5, rtol=1e-4)
+
+
+def test_gamma_zero_at_init_makes_the_layer_the_identity():
+    layer = SelfAttention2d(16)
+    x = torch.randn(2, 16, 8, 8)
+    assert layer.gamma.item() == 0.0
+    assert torch.equal(layer(x), x)
+
+
+def test_cross_attention_without_context_is_the_identity():
+    layer = CrossAttention2d(16, 16)
+    with torch.no_grad():
+        layer.gamma.fill_(1.0)
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(layer(x, None), x)
+
+
+def test_attention_rows_are_distributions_over_the_context():
+    layer = CrossAttention2d(16, 24, "explicit")
+    _, attention = layer.attend(torch.randn(2, 16, 8, 8), torch.randn(2, 24, 4, 4), return_attention=True)
+    assert attention.shape == (2, 64, 16)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(2, 64))
+
+
+def test_self_attention_mixes_information_across_positions():
+    layer = SelfAttention2d(16, "sdpa")
+    with torch.no_grad():
+        layer.gamma.fill_(1.0)
+    x = torch.zeros(1, 16, 8, 8, requires_grad=True)
+    layer(x + torch.randn(1, 16, 8, 8))[0, :, 0, 0].sum().backward()
+    assert (x.grad[0, :, 7, 7] != 0).any()   # the corner output depends on the far corner input

@@ -1,0 +1,62 @@
+"""Checkpoints round-trip and bad files get clear errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from paperlib import CheckpointError, get_config, load_checkpoint, networks_from_checkpoint
+from paperlib.checkpoint import save_checkpoint
+from paperlib.models import ModelArgs, Networks
+
+
+@pytest.fixture()
+def saved(tmp_path):
+    nets = Networks(ModelArgs.from_config(get_config("smoke").model, 16, 3)).eval()
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"model_args": nets.args.to_dict(), "networks": nets.state_dict(), "step": 7})
+    return nets, path
+
+
+def test_round_trip_gives_identical_outputs(saved):
+    nets, path = saved
+    loaded = networks_from_checkpoint(path).eval()
+    z, y, x = torch.randn(4, nets.args.z_dim), torch.tensor([0, 1, 2, 0]), torch.randn(4, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(loaded.G_ema(z, y), nets.G_ema(z, y))
+        assert torch.equal(loaded.D(x, y), nets.D(x, y))
+        assert torch.equal(loaded.E(x)[0], nets.E(x)[0])
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_missing_truncated_and_foreign_files(saved, tmp_path):
+    _, path = saved
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.pt")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="cannot be read.*truncated"):
+        load_checkpoint(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not a paperlib checkpoint"):
+        load_checkpoint(foreign)
+
+
+class Payload:
+    """An arbitrary object: weights_only loading must refuse to unpickle it."""
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    path = tmp_path / "unsafe.pt"
+    torch.save({"format": 1, "model_args": {}, "payload": Payload()}, path)
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_another_architecture(saved, tmp_path):
+    nets, _ = saved
+    args = {**nets.args.to_dict(), "ch": 32}
+    path = tmp_path / "other.pt"
+    save_checkpoint(path, {"model_args": args, "networks": nets.state_dict()})
+    with pytest.raises(CheckpointError, match="do not fit the architecture"):
+        networks_from_checkpoint(path)

@@ -1,0 +1,155 @@
+"""Data: OpenMoji rendering and split, torchvision loaders on tiny files in their real formats, folders."""
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from paperlib import DataError, get_config, load_dataset, openmoji, paths
+from paperlib.config import DataConfig
+
+
+def test_openmoji_subsets_have_the_expected_classes(smoke_cfg):
+    for subset, names in openmoji.SUBSET_LABELS.items():
+        ds = load_dataset(smoke_cfg.override(**{"data.subset": subset}).data, "train")
+        assert ds.class_names == list(names)
+        assert ds.images.shape[1:] == (3, 16, 16) and ds.images.dtype == torch.uint8
+        assert set(ds.labels.tolist()) == set(range(len(names)))
+        x, y = ds.batch(slice(0, 4))
+        assert x.min() >= -1 and x.max() <= 1 and x.dtype == torch.float32
+
+
+def test_people_animals_counts_and_skin_tone_option(smoke_cfg):
+    with_tones = smoke_cfg.override(**{"data.skin_tones": True}).data
+    full = load_dataset(with_tones, "train")
+    base = load_dataset(smoke_cfg.data, "train")              # the smoke preset drops skin tones
+    counts = full.labels.bincount().tolist()
+    assert counts[1] > 1500 and counts[0] > 100 and counts[2] > 100   # persons, faces, animals
+    assert len(base) < len(full) and base.labels.bincount()[1] < 400
+
+
+def test_split_is_disjoint_by_base_glyph_and_deterministic(smoke_cfg):
+    cfg = smoke_cfg.override(**{"data.skin_tones": True}).data
+    train, holdout = load_dataset(cfg, "train"), load_dataset(cfg, "holdout")
+    glyphs = {g.code: g for g in openmoji.glyphs()}
+    train_bases = {glyphs[c].base for c in train.ids}
+    holdout_bases = {glyphs[c].base for c in holdout.ids}
+    assert not train_bases & holdout_bases
+    assert 0.05 < len(holdout) / (len(train) + len(holdout)) < 0.2
+    assert load_dataset(cfg, "holdout").ids == holdout.ids
+
+
+def test_render_is_deterministic_and_manifest_describes_the_cache(smoke_cfg):
+    codes = ["1F600", "1F436", "1F469-1F3FD"]
+    a, b = openmoji.render(codes, 16), openmoji.render(codes, 16)
+    assert np.array_equal(a, b) and a.min() < 100          # not blank
+    load_dataset(smoke_cfg.data, "train")
+    manifest = json.loads((paths.processed_dir() / "openmoji_16px.json").read_text())
+    assert manifest["openmoji_version"] == "17.0.0" and manifest["image_size"] == 16
+    assert manifest["count_per_group"]["Animals & Nature"] >= 150
+    assert "CC BY-SA 4.0" in manifest["attribution"]
+
+
+def test_unknown_dataset_and_split():
+    with pytest.raises(DataError, match="unknown dataset 'imagenet'"):
+        load_dataset(DataConfig(name="imagenet"))
+    with pytest.raises(DataError, match="unknown split 'test'"):
+        load_dataset(DataConfig(), "test")
+
+
+def test_missing_root_says_where_and_how(tmp_path):
+    cfg = get_config("smoke", **{"data.name": "cifar10", "data.root": str(tmp_path / "nope")}).data
+    with pytest.raises(DataError, match="does not exist.*data.download=True"):
+        load_dataset(cfg)
+
+
+def _write_cifar10(root, n=6):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with (folder / name).open("wb") as f:
+            pickle.dump({"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                         "labels": [i % 10 for i in range(n)]}, f)
+    with (folder / "batches.meta").open("wb") as f:
+        pickle.dump({"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                                     "ship", "truck"]}, f)
+
+
+def test_cifar10_loads_the_real_pickle_format(tmp_path, monkeypatch):
+    import torchvision.datasets.cifar
+
+    _write_cifar10(tmp_path)
+    # our files are not the official ones, so only the md5 check is replaced; parsing is torchvision's own
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: True)
+    cfg = get_config("smoke", **{"data.name": "cifar10", "data.root": str(tmp_path), "data.image_size": 32}).data
+    train, test = load_dataset(cfg, "train"), load_dataset(cfg, "holdout")
+    assert train.images.shape == (30, 3, 32, 32) and test.images.shape == (6, 3, 32, 32)
+    assert train.class_names[3] == "cat" and train.labels[:3].tolist() == [0, 1, 2]
+    raw = pickle.load((tmp_path / "cifar-10-batches-py" / "data_batch_1").open("rb"))["data"][0]
+    assert torch.equal(train.images[0], torch.as_tensor(raw.reshape(3, 32, 32)))
+
+
+def _write_idx(raw, prefix, n, seed):
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+    (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + bytes(i % 10 for i in range(n)))
+    return images
+
+
+@pytest.mark.parametrize("name, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_mnist_family_loads_the_real_idx_format(tmp_path, name, folder):
+    images = _write_idx(tmp_path / folder / "raw", "train", 5, 0)
+    _write_idx(tmp_path / folder / "raw", "t10k", 3, 1)
+    cfg = get_config("smoke", **{"data.name": name, "data.root": str(tmp_path), "data.image_size": 32}).data
+    train = load_dataset(cfg, "train")
+    assert train.images.shape == (5, 3, 32, 32) and len(load_dataset(cfg, "holdout")) == 3
+    assert torch.equal(train.images[:, 0], train.images[:, 1])          # grey repeated to RGB
+    native = load_dataset(cfg.__class__(**{**cfg.__dict__, "image_size": 16}), "train")
+    assert native.images.shape[-1] == 16
+    assert train.labels.tolist() == [0, 1, 2, 3, 4] and images.shape == (5, 28, 28)
+
+
+def _png(path, size=20, color=(200, 10, 10)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (size, size), color).save(path)
+
+
+def test_folder_of_class_subfolders(tmp_path):
+    for i in range(12):
+        _png(tmp_path / ("cats" if i % 2 else "dogs") / f"{i}.png")
+    cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path), "data.holdout_fraction": 0.2})
+    train, holdout = load_dataset(cfg.data, "train"), load_dataset(cfg.data, "holdout")
+    assert train.class_names == ["cats", "dogs"] and len(train) + len(holdout) == 12
+    assert not set(train.ids) & set(holdout.ids)
+    assert train.images[0, :, 0, 0].tolist() == [200, 10, 10]
+
+
+def test_folder_skips_a_corrupt_file_with_a_warning_naming_it(tmp_path):
+    for i in range(40):
+        _png(tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path)})
+    with pytest.warns(UserWarning, match="broken.png"):
+        both = len(load_dataset(cfg.data, "train")) + len(load_dataset(cfg.data, "holdout"))
+    assert both == 40
+
+
+def test_folder_errors(tmp_path):
+    cfg = lambda root: get_config("smoke", **{"data.name": "folder", "data.root": str(root)}).data  # noqa: E731
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no image files"):
+        load_dataset(cfg(tmp_path / "empty"))
+    with pytest.raises(DataError, match="is not a directory"):
+        load_dataset(cfg(tmp_path / "missing"))
+    for i in range(30):
+        _png(tmp_path / "small" / f"{i}.png", size=8)
+    with pytest.raises(DataError, match="8x8, smaller than data.image_size=16"):
+        load_dataset(cfg(tmp_path / "small"))

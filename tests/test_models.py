@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from paperlib import get_config
+from paperlib.models import ModelArgs, Networks
+
+
+@pytest.mark.parametrize("size, attn, cross", [(32, (16,), (8,)), (64, (8, 32), (16,)), (32, (), ())])
+def test_shapes_of_every_network(size, attn, cross):
+    cfg = get_config("quick", **{"data.image_size": size, "model.ch": 16, "model.attn_res": attn,
+                                 "model.cross_attn_res": cross})
+    nets = Networks(ModelArgs.from_config(cfg.model, size, n_classes=3))
+    x, y, z = torch.randn(2, 3, size, size), torch.tensor([0, 2]), torch.randn(2, cfg.model.z_dim)
+    mu, logvar, features = nets.E(x)
+    assert mu.shape == logvar.shape == (2, cfg.model.z_dim)
+    assert {s: f.shape for s, f in features.items()} == {s: (2, nets.args.width(s), s, s) for s in cross}
+    image = nets.G(z, y)
+    assert image.shape == (2, 3, size, size) and image.abs().max() <= 1
+    assert nets.G(mu, y, features or None).shape == (2, 3, size, size)
+    assert nets.D(x, y).shape == (2,)
+    expected = {f"G.self{r}" for r in attn} | {f"G.cross{r}" for r in cross} | {f"D.self{r}" for r in attn}
+    assert set(nets.attention_layers()) == expected
+
+
+def test_unconditional_model_ignores_labels_and_has_no_embeddings():
+    cfg = get_config("smoke", **{"model.conditional": False})
+    nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
+    assert nets.args.n_classes == 0 and nets.D.embed is None
+    assert nets.D(torch.randn(2, 3, 16, 16)).shape == (2,)
+
+
+def test_conditional_generator_depends_on_the_label():
+    cfg = get_config("smoke")
+    nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
+    with torch.no_grad():
+        nets.G.blocks[0].bn1.embed.weight.normal_()
+    nets.G.eval()
+    z = torch.randn(1, cfg.model.z_dim)
+    assert not torch.allclose(nets.G(z, torch.tensor([0])), nets.G(z, torch.tensor([1])))
+
+
+def test_ema_generator_starts_equal_and_frozen():
+    nets = Networks(ModelArgs.from_config(get_config("smoke").model, 16, 3))
+    for p, q in zip(nets.G.parameters(), nets.G_ema.parameters()):
+        assert torch.equal(p, q) and not q.requires_grad

@@ -1,0 +1,88 @@
+"""The training loop: run folder contents, learning on a tiny batch, exact resume, divergence."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from paperlib import TrainingDiverged, train
+from paperlib.checkpoint import load_checkpoint
+from paperlib.train import batch_indices, same_class_partner
+
+
+def test_run_folder_holds_config_stats_samples_and_checkpoints(tmp_path, smoke_cfg, smoke_data):
+    summary = train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    assert summary["steps"] == 4 and summary["images_seen"] == 4 * smoke_cfg.train.batch_size
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["config"] == json.loads(smoke_cfg.to_json()) and "commit" in saved["env"]
+    rows = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4]
+    assert {"loss_d", "loss_g_adv", "loss_rec", "loss_kl", "gamma/G.self8", "gamma/G.cross4", "gamma/D.self8",
+            "lr_g", "lr_d", "images_per_s"} <= set(rows[0])
+    assert (tmp_path / "samples" / "step_000004.png").is_file()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000002.pt", "step_000004.pt"]
+    state = load_checkpoint(tmp_path / "checkpoints" / "step_000004.pt")
+    assert state["step"] == 4 and state["config"]["preset"] == "smoke"
+
+
+def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_data):
+    tiny = type(smoke_data)(smoke_data.images[:16], smoke_data.labels[:16], smoke_data.class_names,
+                            smoke_data.ids[:16], "tiny")
+    cfg = smoke_cfg.override(**{"train.steps": 60, "train.log_every": 10, "train.ckpt_every": 60,
+                                "train.sample_every": 60, "train.lr_g": 1e-3, "train.diffaug": ""})
+    train(cfg, tmp_path, progress=False, data=tiny)
+    rows = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    first, last = rows[0], rows[-1]
+    assert last["loss_rec"] < 0.7 * first["loss_rec"]          # the autoencoder path learns the batch
+    assert last["d_real"] > last["d_fake"]                       # D separates reals from fakes
+    assert any(abs(last[k]) > 0 for k in last if k.startswith("gamma/"))   # attention switched on
+
+
+def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data):
+    cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3})
+    train(cfg, tmp_path / "straight", progress=False, data=smoke_data)
+    train(cfg.override(**{"train.steps": 3}), tmp_path / "resumed", progress=False, data=smoke_data)
+    summary = train(cfg, tmp_path / "resumed", progress=False, data=smoke_data)
+    assert summary["steps_this_call"] == 3
+    a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "step_000006.pt")["networks"]
+    b = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_000006.pt")["networks"]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_another_config(tmp_path, smoke_cfg, smoke_data):
+    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    with pytest.raises(ValueError, match="another config"):
+        train(smoke_cfg.override(**{"train.lr_d": 1e-3}), tmp_path, progress=False, data=smoke_data)
+
+
+def test_nan_loss_stops_training_and_writes_no_checkpoint_from_it(tmp_path, smoke_cfg, smoke_data, monkeypatch):
+    from paperlib import losses
+
+    calls = {"n": 0}
+    real_hinge_d = losses.hinge_d
+
+    def hinge_d_nan_from_step_3(real, fake):
+        calls["n"] += 1
+        loss = real_hinge_d(real, fake)
+        return loss * float("nan") if calls["n"] >= 3 else loss
+
+    monkeypatch.setattr(losses, "hinge_d", hinge_d_nan_from_step_3)
+    with pytest.raises(TrainingDiverged, match=r"step 3 .*last good checkpoint: .*step_000002\.pt"):
+        train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000002.pt"]
+
+
+def test_batches_are_epochs_of_seeded_permutations():
+    drawn = torch.cat([batch_indices(d, 10, 4, seed=3) for d in range(5)])   # 20 draws = 2 epochs
+    assert sorted(drawn[:10].tolist()) == list(range(10)) == sorted(drawn[10:].tolist())
+    assert torch.equal(batch_indices(2, 10, 4, seed=3), batch_indices(2, 10, 4, seed=3))
+    assert not torch.equal(batch_indices(0, 10, 4, seed=3), batch_indices(0, 10, 4, seed=4))
+
+
+def test_cross_attention_partner_is_another_image_of_the_same_class():
+    y = torch.tensor([0, 0, 1, 1, 1, 2, 2])
+    for _ in range(20):
+        partner = same_class_partner(y)
+        assert (partner != torch.arange(7)).all() and torch.equal(y[partner], y)
