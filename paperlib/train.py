@@ -29,6 +29,7 @@ from .models import ModelArgs, Networks, reparameterize
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
 SAMPLE_GRID = 64       # images in each sample grid (8 x 8)
+BN_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSet | None = None) -> dict[str, Any]:
@@ -146,6 +147,8 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             stats_file.flush()
             bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g_adv']:.3f}")
             tick_time, tick_step = now, step
+        if step % t.sample_every == 0 or step % t.ckpt_every == 0 or step == t.steps:
+            standing_stats(G_ema, seed=t.seed)
         if step % t.sample_every == 0 or step == t.steps:
             with torch.no_grad(), autocast():
                 grid = G_ema(fixed_z, fixed_y if args.n_classes else None).float()
@@ -187,11 +190,39 @@ def same_class_partner(y: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """ema = decay * ema + (1 - decay) * model for parameters; buffers (BN stats, SN vectors) copied."""
+    """ema = decay * ema + (1 - decay) * model for parameters; spectral-norm vectors copied.
+
+    Batch-norm statistics are not copied: G's mix generation and reconstruction batches, so the
+    EMA generator gets its own from `standing_stats` before it is sampled or saved.
+    """
     for p_ema, p in zip(ema.parameters(), model.parameters()):
         p_ema.lerp_(p, 1.0 - decay)
-    for b_ema, b in zip(ema.buffers(), model.buffers()):
-        b_ema.copy_(b)
+    for (name, b_ema), b in zip(ema.named_buffers(), model.buffers()):
+        if not name.endswith(BN_BUFFERS):
+            b_ema.copy_(b)
+
+
+@torch.no_grad()
+def standing_stats(G: torch.nn.Module, batches: int = 8, batch_size: int = 64, seed: int = 0) -> None:
+    """Recompute G's batch-norm statistics from z ~ N(0, I) alone (BigGAN's "standing statistics").
+
+    Uses its own seeded generator, so it leaves the training RNG (and an exact resume) untouched.
+    """
+    device = next(G.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    norms = [m for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    G.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None                                        # cumulative average over the batches
+        m.train()
+    for _ in range(batches):
+        z = torch.randn(batch_size, G.z_dim, generator=gen).to(device)
+        y = (torch.arange(batch_size) % G.n_classes).to(device) if G.n_classes else None
+        G(z, y)
+    for m in norms:
+        m.momentum = 0.1
+        m.eval()
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:

@@ -153,3 +153,47 @@ def test_folder_errors(tmp_path):
         _png(tmp_path / "small" / f"{i}.png", size=8)
     with pytest.raises(DataError, match="8x8, smaller than data.image_size=16"):
         load_dataset(cfg(tmp_path / "small"))
+
+
+def test_celeba_loads_the_real_folder_format(tmp_path, monkeypatch):
+    import torchvision.datasets.celeba
+
+    folder = tmp_path / "celeba"
+    (folder / "img_align_celeba").mkdir(parents=True)
+    names = [f"{i:06d}.jpg" for i in range(1, 5)]
+    for i, name in enumerate(names):
+        Image.new("RGB", (178, 218), (40 * i, 100, 100)).save(folder / "img_align_celeba" / name)
+    attrs = ["Smiling", "Male", "Young"]
+    (folder / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, [0, 0, 2, 2])))
+    (folder / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for i, n in enumerate(names)))
+    (folder / "list_bbox_celeba.txt").write_text("4\nimage_id x_1 y_1 width height\n"
+                                                 + "".join(f"{n} 1 2 3 4\n" for n in names))
+    (folder / "list_landmarks_align_celeba.txt").write_text(
+        "4\nlefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y\n"
+        + "".join(f"{n} 1 2 3 4 5 6 7 8 9 10\n" for n in names))
+    (folder / "list_attr_celeba.txt").write_text(
+        "4\n" + " ".join(attrs) + "\n" + "".join(f"{n} 1 {m} -1\n" for n, m in zip(names, [1, -1, -1, 1])))
+    monkeypatch.setattr(torchvision.datasets.celeba, "check_integrity", lambda path, md5=None: True)
+    cfg = get_config("smoke", **{"data.name": "celeba", "data.root": str(tmp_path), "data.image_size": 32}).data
+    train, test = load_dataset(cfg, "train"), load_dataset(cfg, "holdout")
+    assert train.images.shape == (2, 3, 32, 32) and train.ids == names[:2] and test.ids == names[2:]
+    assert train.labels.tolist() == [1, 0] and test.labels.tolist() == [0, 1]
+    assert train.class_names == ["female", "male"]
+    assert train.images[1, 0, 16, 16].item() == 40                          # the second image's red channel
+
+
+def test_fashion_mnist_reads_debians_files_when_present(tmp_path, monkeypatch):
+    import gzip
+
+    import paperlib.data
+
+    debian = tmp_path / "debian"
+    staging = tmp_path / "staging"
+    _write_idx(staging, "train", 4, 0)
+    _write_idx(staging, "t10k", 2, 1)
+    debian.mkdir()
+    for f in staging.iterdir():
+        (debian / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes()))
+    monkeypatch.setattr(paperlib.data, "DEBIAN_FASHION_MNIST", debian)
+    cfg = get_config("smoke", **{"data.name": "fashion_mnist"}).data      # no root: data/raw/fashion_mnist
+    assert len(load_dataset(cfg, "train")) == 4 and len(load_dataset(cfg, "holdout")) == 2
