@@ -31,9 +31,21 @@ def generate(nets: Networks, n: int, labels: torch.Tensor | int | None = None, s
 @torch.no_grad()
 def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor | None = None
                 ) -> torch.Tensor:
-    """Encode x (posterior mean) and decode; cross-attention sees `reference` (None: no context)."""
+    """Encode x (posterior mean) and decode; cross-attention sees `reference` (None: no context).
+
+    The decoder normalises with the statistics of this batch, as in training: the EMA generator's
+    stored statistics describe generation from z ~ N(0, I), whose features differ from an
+    encoded, cross-attending batch. Running statistics are left unchanged.
+    """
     if nets.E is None:
         raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
     mu, _, _ = nets.E(x)
     context = nets.E(reference)[2] if reference is not None else None
-    return nets.G_ema(mu, y if nets.args.n_classes else None, context).float()
+    norms = [m for m in nets.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in norms:
+        m.train(), setattr(m, "momentum", 0.0)             # batch statistics, running ones untouched
+    try:
+        return nets.G_ema(mu, y if nets.args.n_classes else None, context).float()
+    finally:
+        for m in norms:
+            m.eval(), setattr(m, "momentum", 0.1)

@@ -47,6 +47,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     # ---- data (in memory, uint8) and networks
     data = data if data is not None else load_dataset(cfg.data, "train")
     images, labels = data.images.to(device), data.labels.to(device)
+    weights = (1.0 / data.labels.bincount()[data.labels].double()) if t.balance_classes else None
     args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
     nets = Networks(args).to(device)
     G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
@@ -92,7 +93,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     tick_time, tick_step, start_step, t0 = time.perf_counter(), step, step, time.perf_counter()
     while step < t.steps:
         for k in range(t.n_dis):
-            idx = batch_indices(step * t.n_dis + k, len(data), t.batch_size, t.seed).to(device)
+            idx = batch_indices(step * t.n_dis + k, len(data), t.batch_size, t.seed, weights).to(device)
             x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
             y_in = y if args.n_classes else None
             with autocast():
@@ -167,8 +168,15 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             "parameters": nets.parameter_counts()}
 
 
-def batch_indices(draw: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
-    """Indices of the draw-th batch: epochs of seeded permutations, a function of (seed, draw) only."""
+def batch_indices(draw: int, n: int, batch_size: int, seed: int, weights: torch.Tensor | None = None
+                  ) -> torch.Tensor:
+    """Indices of the draw-th batch, a function of (seed, draw) only, so a resumed run sees the same data.
+
+    Without weights: epochs of seeded permutations. With per-image weights: drawn with replacement.
+    """
+    if weights is not None:
+        return torch.multinomial(weights, batch_size, replacement=True,
+                                 generator=torch.Generator().manual_seed(seed * 100_003 + draw))
     start = draw * batch_size
     out = []
     while len(out) < batch_size:

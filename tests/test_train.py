@@ -86,3 +86,24 @@ def test_cross_attention_partner_is_another_image_of_the_same_class():
     for _ in range(20):
         partner = same_class_partner(y)
         assert (partner != torch.arange(7)).all() and torch.equal(y[partner], y)
+
+
+def test_ema_generator_batchnorm_statistics_come_from_z_alone(tmp_path, smoke_cfg, smoke_data):
+    from paperlib import networks_from_checkpoint
+    from paperlib.train import standing_stats
+
+    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    nets = networks_from_checkpoint(tmp_path / "checkpoints" / "step_000004.pt")
+    saved = nets.G_ema.bn.bn.running_mean.clone()
+    assert not torch.equal(saved, nets.G.bn.bn.running_mean)   # G's stats mix z and reconstruction batches
+    standing_stats(nets.G_ema, seed=smoke_cfg.train.seed)
+    assert torch.equal(nets.G_ema.bn.bn.running_mean, saved) and not nets.G_ema.training
+
+
+def test_balanced_batches_draw_each_class_about_equally():
+    labels = torch.tensor([0] * 90 + [1] * 5 + [2] * 5)
+    weights = 1.0 / labels.bincount()[labels].double()
+    drawn = torch.cat([batch_indices(d, 100, 64, seed=0, weights=weights) for d in range(30)])
+    share = labels[drawn].bincount().double() / len(drawn)
+    assert (share - 1 / 3).abs().max() < 0.05
+    assert torch.equal(batch_indices(7, 100, 64, 0, weights), batch_indices(7, 100, 64, 0, weights))
