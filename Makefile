@@ -12,8 +12,9 @@ setup:            ## create/update the virtual environment (idempotent)
 reproduce: setup  ## run the notebook chain at PRESET (smoke|quick|full|paper), writing results/PRESET/
 	$(PY) -m paperlib chain --preset $(PRESET)
 
-test: setup       ## library tests (pytest) and notebook tests (nbval, smoke preset)
+test: setup       ## library tests (pytest) and notebook tests (nbval, smoke preset, from a clean results/smoke)
 	$(PY) -m pytest tests
+	rm -rf results/smoke
 	$(PY) -m pytest --nbval-lax --nbval-current-env notebooks
 
 figures: setup    ## redraw every figure of results/PRESET/ from its result files, no training

@@ -2,7 +2,8 @@
 # Create or update the project's virtual environment; idempotent and cheap when nothing changed.
 #   VENV (default ~/.cache/paperlib/venv) outlives any one clone, so torch is installed once.
 # Dependencies are reinstalled only when pyproject.toml changes; the editable install is
-# re-pointed (no dependencies, seconds) when the checkout moves.
+# re-pointed (no dependencies, seconds) when the checkout moves (checked from / so that the
+# checkout's own paperlib/ folder does not answer for the installed one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-$HOME/.cache/paperlib/venv}
@@ -16,7 +17,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$PY" -m pip install --quiet --upgrade pip
     "$PY" -m pip install --quiet -e .
     echo "$want" > "$stamp"
-elif [ "$("$PY" -c 'import paperlib, pathlib; print(pathlib.Path(paperlib.__file__).resolve().parents[1])' 2>/dev/null)" != "$(pwd -P)" ]; then
+elif [ "$(cd / && "$PY" -c 'import paperlib, pathlib; print(pathlib.Path(paperlib.__file__).resolve().parents[1])' 2>/dev/null)" != "$(pwd -P)" ]; then
     echo "setup: pointing the editable install at $(pwd -P)"
     "$PY" -m pip install --quiet --no-deps --no-build-isolation -e .
 fi
