@@ -17,6 +17,30 @@ from .attention import SelfAttention2d
 from .config import Config
 
 
+def _status_kib(field: str) -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _reset_peak_rss() -> int:
+    """Current RSS in bytes, after resetting the peak (Linux clear_refs); else the lifetime peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _status_kib("VmRSS") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _peak_rss() -> int:
+    try:
+        return _status_kib("VmHWM") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _attention_child(side: int, channels: int, batch: int, impl: str, device: str, reps: int,
                      threads: int, queue: mp.Queue) -> None:
     torch.set_num_threads(threads)
@@ -34,13 +58,13 @@ def _attention_child(side: int, channels: int, batch: int, impl: str, device: st
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     else:
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        base = _reset_peak_rss()
     step()
     if dev.type == "cuda":
         torch.cuda.synchronize()
         peak = torch.cuda.max_memory_allocated() - base
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+        peak = _peak_rss() - base
     start = time.perf_counter()
     for _ in range(reps):
         step()
@@ -92,6 +116,7 @@ COST_COLUMNS = {
     "impl": "explicit (energy matrix, bmm-softmax-bmm) or sdpa (scaled_dot_product_attention, padded q/k)",
     "device": "cpu or cuda",
     "ms": "forward+backward time of one layer, milliseconds (mean of the timed repetitions)",
-    "peak_mib": "peak extra memory of one forward+backward, MiB (CPU: RSS high-water mark; CUDA: allocator)",
+    "peak_mib": "peak extra memory of one forward+backward, MiB (CPU: RSS high-water mark above the RSS "
+                "before it, reset through /proc/self/clear_refs; CUDA: allocator peak)",
     "note": "empty, or why the measurement failed (e.g. out of memory)",
 }

@@ -107,7 +107,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             loss_d.backward()
             opt_d.step()
 
-        with autocast(), cached():  # cached(): spectral norm computed once for D's forward below
+        with autocast(), cached():  # cached(): each spectral-normalised weight computed once, though G runs twice
             fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
             loss_adv = losses.hinge_g(D(diff_augment(fake, t.diffaug), y_in).float())
             loss_rec = loss_kl = torch.zeros((), device=device)
