@@ -14,13 +14,14 @@ from . import paths
 
 
 def git_commit() -> str:
-    """The checkout's commit, with '+dirty' when tracked files differ from it; 'unknown' outside git."""
+    """The checkout's commit, with '+dirty' when tracked code differs from it; 'unknown' outside git."""
     root = str(paths.project_root())
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        # outputs under results/ and data/ do not make the code dirty
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results",
+                                ":!data"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+dirty" if dirty else "")
