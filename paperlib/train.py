@@ -8,7 +8,6 @@ folder that holds checkpoints resumes from the latest; the data order depends on
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
