@@ -43,9 +43,11 @@ def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, referen
     context = nets.E(reference)[2] if reference is not None else None
     norms = [m for m in nets.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     for m in norms:
-        m.train(), setattr(m, "momentum", 0.0)             # batch statistics, running ones untouched
+        m.train()
+        m.track_running_stats = False                      # batch statistics; stored ones neither used nor updated
     try:
         return nets.G_ema(mu, y if nets.args.n_classes else None, context).float()
     finally:
         for m in norms:
-            m.eval(), setattr(m, "momentum", 0.1)
+            m.eval()
+            m.track_running_stats = True

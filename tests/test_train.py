@@ -107,3 +107,16 @@ def test_balanced_batches_draw_each_class_about_equally():
     share = labels[drawn].bincount().double() / len(drawn)
     assert (share - 1 / 3).abs().max() < 0.05
     assert torch.equal(batch_indices(7, 100, 64, 0, weights), batch_indices(7, 100, 64, 0, weights))
+
+
+def test_reconstruction_leaves_the_ema_statistics_unchanged(tmp_path, smoke_cfg, smoke_data):
+    from paperlib import networks_from_checkpoint, reconstruct
+
+    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    nets = networks_from_checkpoint(tmp_path / "checkpoints" / "step_000004.pt").eval()
+    before = {k: v.clone() for k, v in nets.G_ema.state_dict().items()}
+    x, y = smoke_data.batch(slice(0, 6))
+    out = reconstruct(nets, x, y, reference=x.flip(0))
+    assert out.shape == x.shape and out.abs().max() <= 1
+    assert all(torch.equal(before[k], v) for k, v in nets.G_ema.state_dict().items())
+    assert not any(m.training for m in nets.G_ema.modules())
