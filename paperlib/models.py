@@ -99,6 +99,10 @@ class Generator(nn.Module):
         self.to_rgb = sn_conv(a.width(a.image_size), 3, 3)
         init_weights(self)
 
+    def batch_norms(self) -> list[nn.BatchNorm2d]:
+        """The batch-norm layers, whose statistics sampling and reconstruction set explicitly."""
+        return [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
+
     def _attend(self, h: torch.Tensor, context: dict[int, torch.Tensor] | None) -> torch.Tensor:
         side = str(h.shape[-1])
         if side in self.self_attn:

@@ -41,7 +41,7 @@ def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, referen
         raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
     mu, _, _ = nets.E(x)
     context = nets.E(reference)[2] if reference is not None else None
-    norms = [m for m in nets.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = nets.G_ema.batch_norms()
     for m in norms:
         m.train()
         m.track_running_stats = False                      # batch statistics; stored ones neither used nor updated

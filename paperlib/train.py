@@ -24,7 +24,7 @@ from .config import Config
 from .data import ImageSet, load_dataset
 from .errors import TrainingDiverged
 from .env import env_info, seed_everything, select_device
-from .models import ModelArgs, Networks, reparameterize
+from .models import Generator, ModelArgs, Networks, reparameterize
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
 SAMPLE_GRID = 64       # images in each sample grid (8 x 8)
@@ -210,14 +210,14 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
 
 
 @torch.no_grad()
-def standing_stats(G: torch.nn.Module, batches: int = 8, batch_size: int = 64, seed: int = 0) -> None:
+def standing_stats(G: Generator, batches: int = 8, batch_size: int = 64, seed: int = 0) -> None:
     """Recompute G's batch-norm statistics from z ~ N(0, I) alone (BigGAN's "standing statistics").
 
     Uses its own seeded generator, so it leaves the training RNG (and an exact resume) untouched.
     """
     device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed)
-    norms = [m for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = G.batch_norms()
     G.eval()
     for m in norms:
         m.reset_running_stats()
