@@ -47,6 +47,24 @@ def example_panel(ds: ImageSet, per_class: int = 8) -> tuple[np.ndarray, np.ndar
 
 
 @torch.no_grad()
+def model_panels(run_dirs: dict[str, Path], class_names: list[str], per_class: int = 8, seed: int = 0
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Samples of each run's EMA generator from the same z: a row per class (two rows if unconditional)."""
+    from .checkpoint import networks_from_checkpoint
+    from .train import latest_checkpoint
+
+    panels = {}
+    for name, run_dir in run_dirs.items():
+        nets = networks_from_checkpoint(latest_checkpoint(run_dir)).eval()
+        n_rows = nets.args.n_classes or 2
+        labels = torch.arange(n_rows).repeat_interleave(per_class)
+        images = generate(nets, len(labels), labels if nets.args.n_classes else None, seed)
+        panels[name] = (to_uint8(images), labels.numpy() if nets.args.n_classes else np.full(len(labels), -1),
+                        class_names if nets.args.n_classes else ["unconditional"])
+    return panels
+
+
+@torch.no_grad()
 def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per_class: int = 8,
                   seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Samples from z alone (a row per class) and, with an encoder, held-out reconstructions.

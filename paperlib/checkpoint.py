@@ -36,7 +36,8 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
     except Exception as e:  # torch raises several types for a bad file
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); it may be "
                               "truncated or not a paperlib checkpoint: use an earlier one from the run") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or "model_args" not in state:
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT \
+            or not {"model_args", "classifier"} & state.keys():
         raise CheckpointError(f"{path} is not a paperlib checkpoint (format {CHECKPOINT_FORMAT})")
     return state
 
@@ -44,6 +45,8 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
 def networks_from_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> Networks:
     """Rebuild G, G_ema, D and E from a checkpoint alone."""
     state = load_checkpoint(path, map_location)
+    if "model_args" not in state:
+        raise CheckpointError(f"{path} holds a domain classifier, not a generative model")
     nets = Networks(ModelArgs.from_dict(state["model_args"]))
     try:
         nets.load_state_dict(state["networks"])

@@ -19,6 +19,8 @@ DATASETS = ("openmoji", "cifar10", "mnist", "fashion_mnist", "celeba", "folder")
 OPENMOJI_SUBSETS = ("faces", "people", "animals", "people_animals", "all")
 DIFFAUG_OPS = ("color", "translation", "cutout")
 DEVICES = ("auto", "cpu", "cuda")
+ARCHS = ("resnet", "dcgan", "mlp")
+GAN_LOSSES = ("hinge", "nonsaturating")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
+    arch: str = "resnet"                   # resnet (ours, SAGAN-style) | dcgan (baseline) | mlp (the paper's repaired listing)
     z_dim: int = 128                       # latent size
     ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
     ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions
@@ -53,8 +56,17 @@ class ModelConfig:
     attn_value_half: bool = False          # BigGAN variant: value at C/2 plus an output 1x1 conv
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     conditional: bool = True               # class-conditional BN in G and a projection D (needs labels)
+    discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
 
     def validate(self, image_size: int) -> None:
+        _choice("model.arch", self.arch, ARCHS)
+        if self.arch != "resnet" and (self.attn_res or self.cross_attn_res or self.conditional):
+            raise ConfigError(f"model.arch={self.arch!r} has no attention and no class conditioning: set "
+                              "model.attn_res=(), model.cross_attn_res=() and model.conditional=false")
+        if self.arch == "dcgan" and self.encoder:
+            raise ConfigError("model.arch='dcgan' is a plain GAN without encoder: set model.encoder=false")
+        if not self.discriminator and not self.encoder:
+            raise ConfigError("model.discriminator=false leaves nothing to train without model.encoder=true")
         sides = feature_sides(image_size)
         for name in ("attn_res", "cross_attn_res"):
             for r in getattr(self, name):
@@ -81,6 +93,7 @@ class TrainConfig:
     beta1: float = 0.0                  # Adam beta1 (SAGAN/BigGAN)
     beta2: float = 0.9                  # Adam beta2
     n_dis: int = 1                      # discriminator steps per generator step
+    loss: str = "hinge"                 # adversarial loss: hinge (SAGAN/BigGAN) | nonsaturating (DCGAN, the original GAN)
     balance_classes: bool = True        # draw each class equally often (OpenMoji persons outnumber faces 16:1)
     ema_decay: float = 0.999            # EMA of G's weights, used for every sample and metric
     ema_start: int = 0                  # step before which the EMA copies G exactly
@@ -109,6 +122,7 @@ class TrainConfig:
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))
+        _choice("train.loss", self.loss, GAN_LOSSES)
         _choice("train.device", self.device, DEVICES)
         for op in filter(None, self.diffaug.split(",")):
             _choice("train.diffaug operation", op, DIFFAUG_OPS)

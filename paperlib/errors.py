@@ -19,3 +19,7 @@ class CheckpointError(PaperlibError, RuntimeError):
 
 class TrainingDiverged(PaperlibError, RuntimeError):
     """A loss became NaN or infinite; no checkpoint is written from that state."""
+
+
+class WeightsUnavailable(PaperlibError, RuntimeError):
+    """Pretrained weights (the FID Inception network) are neither cached nor at the given path."""

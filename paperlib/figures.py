@@ -128,6 +128,54 @@ def attention_maps(preset: str) -> Path:
     return save_fig(fig, preset, "attention_maps")
 
 
+@_figure
+def baseline_samples(preset: str) -> Path:
+    """Samples of every compared model from the same z, a row per class (conditional models)."""
+    return _grids(preset, "baseline_samples.npz", "baseline_samples", "Every model, same z and budget\n(EMA "
+                  "generators; conditional models: a row per class)", vertical=True)
+
+
+@_figure
+def quality(preset: str) -> Path:
+    """KID (with spread) and precision/recall/density/coverage per model against the real-data floor."""
+    df = pd.read_csv(paths.tables_dir(preset) / "quality_summary.csv")
+    floor = df[df["model"] == "real (held-out)"].iloc[0]
+    df = df[df["model"] != "real (held-out)"]
+    fig = Figure(figsize=(12, 3.6))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    err = df["kid_std"].where(df["seeds"] > 1, df["kid_subset_std"])
+    ax1.bar(df["model"], df["kid"], yerr=err, color="tab:blue", capsize=3)
+    ax1.axhline(floor["kid"], color="k", ls="--", lw=1, label="real held-out vs train (floor)")
+    ax1.set(title="KID on domain features (lower is better)", ylabel="KID")
+    ax1.legend(fontsize=8)
+    ax1.tick_params(axis="x", rotation=45, labelsize=8)
+    width = 0.2
+    for i, metric in enumerate(("precision", "recall", "density", "coverage")):
+        xs = np.arange(len(df)) + (i - 1.5) * width
+        ax2.bar(xs, df[metric], width, label=metric)
+        ax2.hlines(floor[metric], xs.min() - width, xs.max() + width, color=f"C{i}", ls="--", lw=0.8)
+    ax2.set_xticks(np.arange(len(df)), df["model"], rotation=45, fontsize=8)
+    ax2.set(title="k-NN metrics (dashed: the real-data floor)", ylim=(0, 1.3))
+    ax2.legend(fontsize=7, ncol=4)
+    return save_fig(fig, preset, "quality")
+
+
+@_figure
+def model_cost(preset: str) -> Path:
+    """Training and sampling images/s of every model against the image size."""
+    df = pd.read_csv(paths.tables_dir(preset) / "model_cost.csv")
+    fig = Figure(figsize=(10, 3.4))
+    for i, (col, title) in enumerate((("train_images_per_s", "training images/s"),
+                                      ("sample_images_per_s", "sampling images/s"))):
+        ax = fig.add_subplot(1, 2, i + 1)
+        for model, group in df.groupby("model", sort=False):
+            ax.plot(group["image_size"], group[col], marker="o", label=model)
+        ax.set(xscale="log", yscale="log", xlabel="image side (px)", title=title + " (this machine)")
+        ax.set_xticks(sorted(df["image_size"].unique()), [str(s) for s in sorted(df["image_size"].unique())])
+        ax.legend(fontsize=7)
+    return save_fig(fig, preset, "model_cost")
+
+
 def redraw_all(preset: str) -> dict[str, str]:
     """Draw every figure whose result files exist; name -> path, or the reason it was skipped."""
     out = {}

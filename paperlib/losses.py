@@ -1,4 +1,4 @@
-"""Losses: hinge adversarial (SAGAN/BigGAN), reconstruction and KL for the encoder path."""
+"""Losses: hinge (SAGAN/BigGAN) and non-saturating (DCGAN) adversarial, reconstruction and KL."""
 from __future__ import annotations
 
 import torch
@@ -13,6 +13,26 @@ def hinge_d(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tenso
 def hinge_g(fake_scores: torch.Tensor) -> torch.Tensor:
     """Generator hinge loss: -mean(D(G(z)))."""
     return -fake_scores.mean()
+
+
+def nonsaturating_d(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The original GAN's D loss on logits: -log sigmoid(D(x)) - log(1 - sigmoid(D(G(z))))."""
+    return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
+
+
+def nonsaturating_g(fake_scores: torch.Tensor) -> torch.Tensor:
+    """The non-saturating G loss: -log sigmoid(D(G(z)))."""
+    return F.softplus(-fake_scores).mean()
+
+
+def adversarial_d(kind: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """D loss of the named kind (train.loss: hinge | nonsaturating)."""
+    return hinge_d(real_scores, fake_scores) if kind == "hinge" else nonsaturating_d(real_scores, fake_scores)
+
+
+def adversarial_g(kind: str, fake_scores: torch.Tensor) -> torch.Tensor:
+    """G loss of the named kind (train.loss: hinge | nonsaturating)."""
+    return hinge_g(fake_scores) if kind == "hinge" else nonsaturating_g(fake_scores)
 
 
 def reconstruction(x_rec: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> torch.Tensor:

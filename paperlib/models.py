@@ -16,6 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .attention import CrossAttention2d, SelfAttention2d
+from .baselines import (DCGANDiscriminator, DCGANGenerator, ListingDiscriminator, ListingEncoder,
+                        ListingGenerator)
 from .blocks import ConditionalBatchNorm2d, DownBlock, UpBlock, init_weights, sn_conv, sn_linear
 from .config import ModelConfig, feature_sides
 
@@ -34,12 +36,14 @@ class ModelArgs:
     attn_impl: str
     attn_value_half: bool
     encoder: bool
+    arch: str = "resnet"
+    discriminator: bool = True
 
     @classmethod
     def from_config(cls, model: ModelConfig, image_size: int, n_classes: int) -> "ModelArgs":
         return cls(image_size, n_classes if model.conditional else 0, model.z_dim, model.ch, model.ch_mult_max,
                    tuple(model.attn_res), tuple(model.cross_attn_res), model.attn_impl,
-                   model.attn_value_half, model.encoder)
+                   model.attn_value_half, model.encoder, model.arch, model.discriminator)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelArgs":
@@ -151,29 +155,37 @@ class Discriminator(nn.Module):
 
 
 # ----------------------------------------------------------------------------- the full model
+ARCHITECTURES = {  # arch -> (generator, discriminator, encoder)
+    "resnet": (Generator, Discriminator, Encoder),
+    "dcgan": (DCGANGenerator, DCGANDiscriminator, None),
+    "mlp": (ListingGenerator, ListingDiscriminator, ListingEncoder),
+}
+
+
 class Networks(nn.Module):
-    """G, its EMA copy, D and (optionally) E, with the arguments that rebuild them."""
+    """G, its EMA copy, and (optionally) D and E, with the arguments that rebuild them."""
 
     def __init__(self, args: ModelArgs):
         super().__init__()
         self.args = args
-        self.G = Generator(args)
-        self.G_ema = Generator(args)
+        make_g, make_d, make_e = ARCHITECTURES[args.arch]
+        self.G = make_g(args)
+        self.G_ema = make_g(args)
         self.G_ema.load_state_dict(self.G.state_dict())
         self.G_ema.requires_grad_(False).eval()
-        self.D = Discriminator(args)
-        self.E = Encoder(args) if args.encoder else None
+        self.D = make_d(args) if args.discriminator else None
+        self.E = make_e(args) if args.encoder and make_e is not None else None
 
     def attention_layers(self) -> dict[str, nn.Module]:
         """Every attention layer by a readable name, e.g. 'G.self16', 'G.cross8', 'D.self16'."""
-        out = {f"G.self{r}": m for r, m in self.G.self_attn.items()}
-        out.update({f"G.cross{r}": m for r, m in self.G.cross_attn.items()})
-        out.update({f"D.self{r}": m for r, m in self.D.self_attn.items()})
+        out = {f"G.self{r}": m for r, m in getattr(self.G, "self_attn", {}).items()}
+        out.update({f"G.cross{r}": m for r, m in getattr(self.G, "cross_attn", {}).items()})
+        out.update({f"D.self{r}": m for r, m in getattr(self.D, "self_attn", {}).items()})
         return out
 
     def parameter_counts(self) -> dict[str, int]:
-        nets = {"G": self.G, "D": self.D} | ({"E": self.E} if self.E is not None else {})
-        return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
+        nets = {"G": self.G, "D": self.D, "E": self.E}
+        return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items() if net is not None}
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -5,11 +5,13 @@ max_memory_allocated on CUDA) is its own and not the high-water mark of earlier 
 """
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import resource
 import tempfile
 import time
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -121,4 +123,88 @@ COST_COLUMNS = {
     "peak_mib": "peak extra memory of one forward+backward, MiB (CPU: RSS high-water mark above the RSS "
                 "before it, reset through /proc/self/clear_refs; CUDA: allocator peak)",
     "note": "empty, or why the measurement failed (e.g. out of memory)",
+}
+
+
+def _scaled(cfg: Config, size: int) -> Config:
+    """cfg at another image size, its attention at the same *relative* feature-map sides."""
+    f = size / cfg.data.image_size
+    return cfg.override(**{"data.image_size": size,
+                           "model.attn_res": tuple(int(r * f) for r in cfg.model.attn_res),
+                           "model.cross_attn_res": tuple(int(r * f) for r in cfg.model.cross_attn_res)})
+
+
+def forward_gflops(cfg: Config, n_classes: int = 3) -> dict[str, float]:
+    """Forward GFLOPs per image of G, D and E (torch's FlopCounterMode; attention on its explicit path)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .models import ModelArgs, Networks
+
+    args = ModelArgs.from_config(cfg.override(**{"model.attn_impl": "explicit"}).model, cfg.data.image_size,
+                                 n_classes)
+    nets = Networks(args).eval()
+    b, s = 4, cfg.data.image_size
+    z, y, x = torch.randn(b, args.z_dim), torch.zeros(b, dtype=torch.long), torch.randn(b, 3, s, s)
+    out = {}
+    with torch.no_grad():
+        for name, run in (("G", lambda: nets.G(z, y if args.n_classes else None)),
+                          ("D", lambda: nets.D(x, y if args.n_classes else None) if nets.D is not None else None),
+                          ("E", lambda: nets.E(x) if nets.E is not None else None)):
+            counter = FlopCounterMode(display=False)
+            with counter:
+                result = run()
+            out[f"gflops_{name}"] = counter.get_total_flops() / b / 1e9 if result is not None else float("nan")
+    return out
+
+
+def model_cost(cfg: Config, steps: int = 3, sample_batch: int = 64) -> dict[str, float]:
+    """Training images/s (median over steps after the first), sampling images/s, parameters, GFLOPs.
+
+    Runs on random images of cfg's size with 3 classes, so any image size can be measured without data.
+    """
+    from .data import ImageSet
+    from .models import ModelArgs, Networks
+    from .train import train
+
+    n, s = 256, cfg.data.image_size
+    data = ImageSet(torch.randint(0, 256, (n, 3, s, s), dtype=torch.uint8), torch.arange(n) % 3,
+                    ["a", "b", "c"], [str(i) for i in range(n)], "random")
+    cfg = cfg.override(**{"train.steps": steps, "train.log_every": 1, "train.sample_every": 10**9,
+                          "train.ckpt_every": 10**9})
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = train(cfg, tmp, progress=False, data=data)
+        rows = [json.loads(line) for line in open(f"{tmp}/stats.jsonl")]
+    train_ips = float(np.median([r["images_per_s"] for r in rows[1:]])) if len(rows) > 1 else rows[0]["images_per_s"]
+    nets = Networks(ModelArgs.from_config(cfg.model, s, 3)).eval()
+    z = torch.randn(sample_batch, cfg.model.z_dim)
+    y = torch.arange(sample_batch) % 3 if cfg.model.conditional else None
+    with torch.no_grad():
+        nets.G_ema(z[:8], None if y is None else y[:8])                     # warm-up
+        start = time.perf_counter()
+        nets.G_ema(z, y)
+        sample_ips = sample_batch / (time.perf_counter() - start)
+    return {"train_images_per_s": train_ips, "sample_images_per_s": sample_ips,
+            **{f"params_{k}": v for k, v in summary["parameters"].items()}, **forward_gflops(cfg)}
+
+
+def model_cost_table(configs: dict[str, Config], sizes: tuple[int, ...], steps: int = 3) -> pd.DataFrame:
+    """model_cost for each named config at each image size (attention placement scaled with the size)."""
+    rows = []
+    for name, cfg in configs.items():
+        for size in sizes:
+            rows.append({"model": name, "image_size": size, "batch": cfg.train.batch_size,
+                         **model_cost(_scaled(cfg, size), steps)})
+    return pd.DataFrame(rows)
+
+
+MODEL_COST_COLUMNS = {
+    "model": "model name (paperlib.experiments.MODELS)",
+    "image_size": "image side, pixels (attention kept at the same relative feature-map sides)",
+    "batch": "training batch size",
+    "train_images_per_s": "training images per second (median over timed steps after the first; random data)",
+    "sample_images_per_s": "sampling images per second (EMA generator, batch 64, no gradients)",
+    "params_G": "generator parameters", "params_D": "discriminator parameters (absent: no D)",
+    "params_E": "encoder parameters (absent: no encoder)",
+    "gflops_G": "generator forward GFLOPs per image (FlopCounterMode)",
+    "gflops_D": "discriminator forward GFLOPs per image", "gflops_E": "encoder forward GFLOPs per image",
 }

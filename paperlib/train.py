@@ -22,7 +22,7 @@ from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 from .data import ImageSet, load_dataset
-from .errors import TrainingDiverged
+from .errors import ConfigError, TrainingDiverged
 from .env import env_info, seed_everything, select_device
 from .models import Generator, ModelArgs, Networks, reparameterize
 
@@ -52,7 +52,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
     g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if D is not None else None
     fixed = torch.Generator().manual_seed(t.seed + 1)                     # the sample grid's z and labels
     fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
     fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
@@ -64,7 +64,8 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         state = load_checkpoint(latest, device)
         nets.load_state_dict(state["networks"])
         opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
+        if opt_d is not None:
+            opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["rng_cpu"])
         if device.type == "cuda" and "rng_cuda" in state:
             torch.cuda.set_rng_state(state["rng_cuda"])
@@ -74,7 +75,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         path = run_dir / "checkpoints" / f"step_{step:06d}.pt"
         save_checkpoint(path, {
             "config": cfg.to_dict(), "model_args": args.to_dict(), "step": step,
-            "networks": nets.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            "networks": nets.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict() if opt_d else {},
             "rng_cpu": torch.get_rng_state(),
             **({"rng_cuda": torch.cuda.get_rng_state()} if device.type == "cuda" else {}),
             "class_names": data.class_names, "env": env_info(device),
@@ -90,31 +91,35 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     stats_file = (run_dir / "stats.jsonl").open("a")
     bar = tqdm(total=t.steps, initial=step, disable=not progress, desc=run_dir.name, unit="step")
     tick_time, tick_step, start_step, t0 = time.perf_counter(), step, step, time.perf_counter()
+    d_real = d_fake = loss_d = torch.full((), float("nan"))
     while step < t.steps:
-        for k in range(t.n_dis):
+        for k in range(t.n_dis if D is not None else 1):
             idx = batch_indices(step * t.n_dis + k, len(data), t.batch_size, t.seed, weights).to(device)
             x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
             y_in = y if args.n_classes else None
+            if D is None:
+                break                                   # the VAE: no discriminator step
             with autocast():
                 with torch.no_grad():
                     fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
                 # one D pass over reals and fakes together: one set of kernel launches, one SN update
                 scores = D(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
                 d_real, d_fake = scores.float().chunk(2)
-                loss_d = losses.hinge_d(d_real, d_fake)
+                loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
 
         with autocast(), cached():  # cached(): each spectral-normalised weight computed once, though G runs twice
-            fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
-            loss_adv = losses.hinge_g(D(diff_augment(fake, t.diffaug), y_in).float())
-            loss_rec = loss_kl = torch.zeros((), device=device)
+            loss_adv = loss_rec = loss_kl = torch.zeros((), device=device)
+            if D is not None:
+                fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
+                loss_adv = losses.adversarial_g(t.loss, D(diff_augment(fake, t.diffaug), y_in).float())
             if E is not None:
                 mu, logvar, features = E(x)
                 # cross-attend to *another* image of the same class, never the image itself
                 partner = same_class_partner(y)
-                context = {side: f[partner] for side, f in features.items()}
+                context = {side: f[partner] for side, f in features.items()} if args.cross_attn_res else None
                 x_rec = G(reparameterize(mu.float(), logvar.float()), y_in, context)
                 loss_rec = losses.reconstruction(x_rec.float(), x, t.rec_loss)
                 loss_kl = losses.kl_normal(mu.float(), logvar.float())
@@ -127,8 +132,8 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         bar.update(1)
 
         # ---- divergence check, log, sample, checkpoint
-        values = torch.stack([loss_d, loss_adv, loss_rec, loss_kl]).detach().float().cpu()
-        if not torch.isfinite(values).all():
+        values = torch.stack([loss_d.to(device), loss_adv, loss_rec, loss_kl]).detach().float().cpu()
+        if not torch.isfinite(values[1:] if D is None else values).all():
             stats_file.close()
             good = latest_checkpoint(run_dir)
             raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl = "
@@ -136,16 +141,17 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
                                    "Lower train.lr_d / train.lr_g or resume from that checkpoint.")
         if step % t.log_every == 0 or step == t.steps:
             now = time.perf_counter()
-            row = {"step": step, "loss_d": values[0].item(), "loss_g_adv": values[1].item(),
-                   "loss_rec": values[2].item(), "loss_kl": values[3].item(),
-                   "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item(),
+            row = {"step": step, **_finite_or_none(loss_d=values[0].item(), loss_g_adv=values[1].item(),
+                                                   loss_rec=values[2].item(), loss_kl=values[3].item(),
+                                                   d_real=d_real.float().mean().item(),
+                                                   d_fake=d_fake.float().mean().item()),
                    **{f"gamma/{name}": m.gamma.item() for name, m in nets.attention_layers().items()},
-                   "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"],
+                   "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"] if opt_d else None,
                    "images_per_s": (step - tick_step) * t.batch_size * t.n_dis / max(now - tick_time, 1e-9),
                    "elapsed_s": now - t0}
             stats_file.write(json.dumps(row) + "\n")
             stats_file.flush()
-            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g_adv']:.3f}")
+            bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}", rec=f"{values[2]:.3f}")
             tick_time, tick_step = now, step
         if step % t.sample_every == 0 or step % t.ckpt_every == 0 or step == t.steps:
             standing_stats(G_ema, seed=t.seed)
@@ -165,6 +171,11 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             "images_per_s": (step - start_step) * t.batch_size * t.n_dis / max(elapsed, 1e-9),
             "checkpoint": str(latest_checkpoint(run_dir)), "device": str(device),
             "parameters": nets.parameter_counts()}
+
+
+def _finite_or_none(**values: float) -> dict[str, float | None]:
+    """None for the entries a model does not have (NaN: the VAE has no D), so stats.jsonl stays valid JSON."""
+    return {k: (v if v == v else None) for k, v in values.items()}
 
 
 def batch_indices(draw: int, n: int, batch_size: int, seed: int, weights: torch.Tensor | None = None
@@ -218,6 +229,8 @@ def standing_stats(G: Generator, batches: int = 8, batch_size: int = 64, seed: i
     device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     norms = G.batch_norms()
+    if not norms:
+        return
     G.eval()
     for m in norms:
         m.reset_running_stats()
@@ -245,9 +258,13 @@ def _write_or_check_config(cfg: Config, run_dir: Path) -> None:
         old_cmp, new_cmp = dict(old["config"]), cfg.to_dict()
         old_cmp["train"] = {**old_cmp["train"], "steps": None}
         new_cmp["train"] = {**new_cmp["train"], "steps": None}
-        if json.loads(json.dumps(new_cmp)) != old_cmp:
-            raise ValueError(f"{run_dir} holds a run with another config; resume it with the same config "
-                             "(only train.steps may change) or choose a new run folder")
+        new_cmp = json.loads(json.dumps(new_cmp))
+        if new_cmp != old_cmp:
+            differ = sorted(f"{sec}.{k}" for sec in ("data", "model", "train")
+                            for k in set(old_cmp.get(sec, {})) | set(new_cmp.get(sec, {}))
+                            if old_cmp.get(sec, {}).get(k, "<absent>") != new_cmp.get(sec, {}).get(k, "<absent>"))
+            raise ConfigError(f"{run_dir} holds a run with another config (differs in: {', '.join(differ)}); resume "
+                              "it with the same config (only train.steps may change) or choose a new run folder")
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"config": cfg.to_dict(), "env": env_info(select_device(cfg.train.device))},
                               indent=2))

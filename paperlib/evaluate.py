@@ -1,0 +1,129 @@
+"""Evaluation of trained runs: sample quality against the real data, the real-data floor, reconstruction.
+
+Every fake set has as many images as the held-out split, so the floor (held-out against train)
+and the models are measured at the same sample size: FID and the k-NN metrics depend on it.
+A model's numbers are the mean over `draws` independent fake sets of that size.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .arrays import to_uint8
+from .checkpoint import networks_from_checkpoint
+from .data import ImageSet
+from .experiments import MODELS
+from .metrics import FeatureSpace, ci95_halfwidth, reconstruction_metrics, sample_metrics, spread
+from .sampling import generate, reconstruct
+from .train import latest_checkpoint
+
+QUALITY = ("fid", "kid", "is", "precision", "recall", "density", "coverage")
+
+
+def eval_labels(train: ImageSet, n: int, seed: int) -> torch.Tensor:
+    """n class labels drawn with the training split's class frequencies (what the real reference holds)."""
+    freq = train.labels.bincount(minlength=train.num_classes).double()
+    return torch.multinomial(freq, n, replacement=True, generator=torch.Generator().manual_seed(seed))
+
+
+def run_stats(run_dir: Path) -> dict[str, Any]:
+    """Budget of a run from its files: steps, images seen, training wall-clock and images/s."""
+    rows = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines() if line.strip()]
+    cfg = json.loads((run_dir / "config.json").read_text())["config"]
+    last = rows[-1]
+    return {"steps": last["step"], "images_seen": last["step"] * cfg["train"]["batch_size"] * cfg["train"]["n_dis"],
+            "train_wall_clock_s": last["elapsed_s"],
+            "train_images_per_s": last["step"] * cfg["train"]["batch_size"] / max(last["elapsed_s"], 1e-9)}
+
+
+def evaluate_run(run_dir: Path, space: FeatureSpace, real_features: torch.Tensor, train: ImageSet,
+                 holdout: ImageSet, draws: int, seed: int = 0) -> dict[str, Any]:
+    """Quality metrics (mean over draws), and reconstruction of the held-out split for models with an encoder."""
+    ckpt = latest_checkpoint(run_dir)
+    if ckpt is None:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint: train it first (03_baselines)")
+    nets = networks_from_checkpoint(ckpt).eval()
+    n = len(holdout)
+    per_draw = []
+    for d in range(draws):
+        labels = eval_labels(train, n, seed=1000 * seed + d)
+        fake = torch.from_numpy(to_uint8(generate(nets, n, labels, seed=1000 * seed + d)))
+        feats, logits = space.extract(fake)
+        per_draw.append(sample_metrics(real_features, feats, logits, seed=d))
+    row: dict[str, Any] = {k: float(np.mean([m[k] for m in per_draw])) for k in QUALITY}
+    row["kid_subset_std"] = float(np.mean([m["kid_std"] for m in per_draw]))
+    row.update({"n_real": per_draw[0]["n_real"], "n_fake": n, "draws": draws})
+    if nets.E is not None:
+        x, y = holdout.batch(slice(None))
+        rec = reconstruction_metrics(x, reconstruct(nets, x, y))
+        row.update({"rec_mse": rec["mse"], "rec_psnr_db": rec["psnr_db"]})
+    return {"run": run_dir.name, "features": space.name, **row, **run_stats(run_dir), "checkpoint": ckpt.name}
+
+
+def floor_row(space: FeatureSpace, real_features: torch.Tensor, holdout: ImageSet) -> dict[str, Any]:
+    """The same metrics for the real held-out split against the real training split: what real data scores."""
+    feats, logits = space.extract(holdout.images)
+    m = sample_metrics(real_features, feats, logits, seed=0)
+    return {"model": "real (held-out)", "seed": None, "run": "", "features": space.name, **{k: m[k] for k in QUALITY}, "kid_subset_std": m["kid_std"],
+            "n_real": m["n_real"], "n_fake": m["n_fake"], "draws": 1}
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: mean and standard deviation over seeds, a 95% interval and the counts."""
+    rows = []
+    for model, group in runs.groupby("model", sort=False):
+        row: dict[str, Any] = {"model": model, "features": group["features"].iloc[0],
+                               "seeds": int(group["seed"].notna().sum()) or 1}
+        for metric in (*QUALITY, "kid_subset_std", "rec_mse", "rec_psnr_db", "train_images_per_s"):
+            if metric not in group or group[metric].isna().all():
+                continue
+            mean, std = spread(group[metric].dropna().tolist())
+            row.update({metric: mean, f"{metric}_std": std,
+                        f"{metric}_ci95": ci95_halfwidth(std, int(group[metric].notna().sum()))})
+        row.update({"n_real": int(group["n_real"].iloc[0]), "n_fake": int(group["n_fake"].iloc[0]),
+                    "description": MODELS[model].description if model in MODELS else
+                    "real held-out images against the real training images (the floor)"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+RUN_COLUMNS = {
+    "model": "model name (paperlib.experiments.MODELS), or 'real (held-out)' for the floor",
+    "seed": "training seed", "run": "run folder under runs/",
+    "features": "feature space of every metric in the row: domain (the project's classifier; not comparable "
+                "with Inception FID) or inception",
+    "fid": "Frechet distance on the table's feature space (lower is better; biased at small n)",
+    "kid": "kernel distance, unbiased (lower is better; the primary metric for small sets)",
+    "kid_subset_std": "standard deviation of KID over 100 subsets (within one fake set; not seed-to-seed)",
+    "is": "Inception-style score exp(E KL(p(y|x) || p(y))) from the feature network's classifier head",
+    "precision": "k-NN precision (Kynkaanniemi et al. 2019, k=5): share of fakes inside the real manifold",
+    "recall": "k-NN recall (k=5): share of reals inside the fake manifold",
+    "density": "density (Naeem et al. 2020, k=5): like precision, robust to real outliers; ~1 for real data",
+    "coverage": "coverage (Naeem et al. 2020, k=5): share of real neighbourhoods holding a fake",
+    "n_real": "real training images in the reference set", "n_fake": "images per fake set (= held-out size)",
+    "draws": "independent fake sets averaged", "rec_mse": "held-out reconstruction MSE on the [0, 1] scale",
+    "rec_psnr_db": "held-out reconstruction PSNR, dB (per image, averaged)", "steps": "generator steps trained",
+    "images_seen": "real images drawn by D (or by E for the VAE) over training",
+    "train_wall_clock_s": "training wall-clock, seconds", "train_images_per_s": "training images per second",
+    "checkpoint": "the checkpoint evaluated",
+}
+
+
+def summary_columns(columns: list[str]) -> dict[str, str]:
+    """Descriptions of summarize()'s columns: each metric, its std over seeds and its 95% half-width."""
+    out = {"model": RUN_COLUMNS["model"], "features": RUN_COLUMNS["features"], "seeds": "training seeds averaged (quick: 1, so std is 0 and ci95 nan)",
+           "n_real": RUN_COLUMNS["n_real"], "n_fake": RUN_COLUMNS["n_fake"], "description": "what the model is"}
+    for c in columns:
+        base = c.removesuffix("_std").removesuffix("_ci95")
+        if c.endswith("_std") and base in RUN_COLUMNS:
+            out[c] = f"standard deviation of {base} over seeds"
+        elif c.endswith("_ci95"):
+            out[c] = f"half-width of the 95% t-interval of the mean {base} over seeds (nan for one seed)"
+        elif c in RUN_COLUMNS:
+            out[c] = f"mean over seeds: {RUN_COLUMNS[c]}"
+    return out

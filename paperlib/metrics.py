@@ -1,0 +1,258 @@
+"""Sample-quality metrics on one feature space at a time: FID, KID, IS (torchmetrics), PR and DC (prdc).
+
+Two feature spaces:
+- "domain": the penultimate layer of `DomainClassifier`, a small CNN trained in the project on the
+  data set's own labels (OpenMoji: the Unicode group of every glyph). Offline, fast, and sensitive
+  to what the images depict; its numbers are NOT comparable with Inception FIDs in the literature.
+- "inception": the standard FID InceptionV3 (torch-fidelity's weights through torchmetrics). It needs
+  the weights file: fetched once on a machine with internet, or read from `weights_path`.
+
+Features are extracted once per image set; every metric then reads the same (N, d) matrix.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from prdc import compute_prdc
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.inception import InceptionScore
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from .augment import diff_augment
+from .checkpoint import save_checkpoint
+from .config import DataConfig
+from .data import load_dataset
+from .errors import CheckpointError, WeightsUnavailable
+from .train import batch_indices
+
+NEAREST_K = 5           # k of the k-NN manifolds (Kynkaanniemi et al. 2019; Naeem et al. 2020)
+KID_SUBSETS = 100
+
+
+# ----------------------------------------------------------------------------- domain classifier
+class DomainClassifier(nn.Module):
+    """Images in [-1, 1] (B, 3, S, S) -> logits (B, n_classes); `features` gives the (B, 128) embedding."""
+
+    num_features = 128
+
+    def __init__(self, n_classes: int):
+        super().__init__()
+
+        def block(cin: int, cout: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True),
+                                 nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True))
+
+        self.body = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(True),
+                                  nn.MaxPool2d(2), block(32, 64), nn.MaxPool2d(2), block(64, 128))
+        self.head = nn.Linear(self.num_features, n_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).mean(dim=(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(F.dropout(self.features(x), 0.2, self.training))
+
+
+def classifier_data(data: DataConfig) -> DataConfig:
+    """The labels the domain classifier learns: OpenMoji's Unicode groups (subset 'all'), else the set's own."""
+    return DataConfig(**{**data.__dict__, "subset": "all"}) if data.name == "openmoji" else data
+
+
+def train_domain_classifier(data: DataConfig, path: Path, steps: int, seed: int = 0, batch_size: int = 128
+                            ) -> dict[str, Any]:
+    """Train on the training split (translation augmentation, one-cycle learning rate), save to path.
+
+    Returns the saved metadata: held-out accuracy (plain and class-balanced), class names, steps.
+    """
+    torch.manual_seed(seed)
+    cfg = classifier_data(data)
+    train, held = load_dataset(cfg, "train"), load_dataset(cfg, "holdout")
+    net = DomainClassifier(train.num_classes)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
+    net.train()
+    for step in range(steps):
+        idx = batch_indices(step, len(train), batch_size, seed)
+        x, y = train.batch(idx)
+        loss = F.cross_entropy(net(diff_augment(x, "translation")), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        schedule.step()
+    net.eval()
+    with torch.no_grad():
+        pred = torch.cat([net(held.batch(slice(i, i + 512))[0]).argmax(1)
+                          for i in range(0, len(held), 512)])
+    correct = (pred == held.labels).float()
+    per_class = [correct[held.labels == k].mean().item() for k in range(train.num_classes) if (held.labels == k).any()]
+    meta = {"data": cfg.__dict__, "class_names": list(train.class_names), "steps": steps, "seed": seed,
+            "n_train": len(train), "n_holdout": len(held), "holdout_accuracy": correct.mean().item(),
+            "holdout_balanced_accuracy": float(np.mean(per_class)), "final_loss": loss.item()}
+    save_checkpoint(path, {"classifier": net.state_dict(), "meta": meta})
+    return meta
+
+
+def load_domain_classifier(path: Path) -> tuple[DomainClassifier, dict[str, Any]]:
+    """The classifier saved by `train_domain_classifier`, in eval mode, and its metadata."""
+    from .checkpoint import load_checkpoint
+
+    state = load_checkpoint(path)
+    if "classifier" not in state:
+        raise CheckpointError(f"{path} is a model checkpoint, not a domain classifier; train one with "
+                              "metrics.train_domain_classifier (04_evaluation does)")
+    net = DomainClassifier(len(state["meta"]["class_names"]))
+    net.load_state_dict(state["classifier"])
+    return net.eval(), state["meta"]
+
+
+def domain_classifier(data: DataConfig, path: Path, steps: int, seed: int = 0) -> dict[str, Any]:
+    """The classifier's metadata, training it first unless path holds one for the same data, steps and seed."""
+    if path.is_file():
+        _, meta = load_domain_classifier(path)
+        if meta["data"] == classifier_data(data).__dict__ and meta["steps"] == steps and meta["seed"] == seed:
+            return meta
+    return train_domain_classifier(data, path, steps, seed)
+
+
+CLASSIFIER_COLUMNS = {
+    "n_train": "training images (the data set's training split; OpenMoji: all glyphs)",
+    "n_holdout": "held-out images", "classes": "number of classes (OpenMoji: Unicode groups)",
+    "steps": "training steps (batch 128)", "holdout_accuracy": "held-out accuracy",
+    "holdout_balanced_accuracy": "held-out accuracy averaged over classes",
+}
+
+
+# ----------------------------------------------------------------------------- feature spaces
+@dataclass
+class FeatureSpace:
+    """A named feature extractor: uint8 images (N, 3, H, W) -> (features (N, d), logits (N, k))."""
+
+    name: str
+    net: nn.Module
+    note: str
+
+    @torch.no_grad()
+    def extract(self, images: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(f"extract expects uint8 images (N, 3, H, W), got {images.dtype} {tuple(images.shape)}")
+        feats, logits = [], []
+        for i in range(0, len(images), batch_size):
+            f, lg = self._forward(images[i:i + batch_size])
+            feats.append(f.double())
+            logits.append(lg.double())
+        return torch.cat(feats), torch.cat(logits)
+
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(self.net, DomainClassifier):
+            h = self.net.features(x.float().div(127.5).sub(1.0))
+            return h, self.net.head(h)
+        return self.net(x)
+
+
+def domain_space(path: Path) -> FeatureSpace:
+    net, meta = load_domain_classifier(path)
+    return FeatureSpace("domain", net, f"domain classifier ({len(meta['class_names'])} classes, held-out accuracy "
+                                       f"{meta['holdout_accuracy']:.3f}); not comparable with Inception FID")
+
+
+def inception_space(weights_path: str | None = None) -> FeatureSpace:
+    """The standard FID InceptionV3; a clear error when its weights are neither cached nor given."""
+    from torchmetrics.image.fid import NoTrainInceptionV3
+
+    if weights_path is not None and not Path(weights_path).is_file():
+        raise WeightsUnavailable(f"Inception weights {weights_path} do not exist: give the path of "
+                                 "pt_inception-2015-12-05-6726825d.pth (torch-fidelity's FID weights)")
+    try:
+        net = NoTrainInceptionV3(name="inception-v3-compat", features_list=["2048", "logits_unbiased"],
+                                 feature_extractor_weights_path=weights_path)
+    except Exception as e:  # torch.hub raises URLError, HTTPError, OSError offline
+        raise WeightsUnavailable(
+            f"the FID InceptionV3 weights could not be loaded ({type(e).__name__}: {e}). Offline, download "
+            "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/pt_inception-2015-12-05-6726825d.pth "
+            "on a machine with internet and pass its path (weights_path=...), or put it in "
+            "$TORCH_HOME/hub/checkpoints/; or use the offline 'domain' feature space") from None
+    return FeatureSpace("inception", net, "InceptionV3 pool3 (2048-d), the standard FID network")
+
+
+# ----------------------------------------------------------------------------- metrics
+class _Given(nn.Module):
+    """Hands precomputed features to torchmetrics (its metrics call feature(imgs) in update)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.num_features = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def sample_metrics(real: torch.Tensor, fake: torch.Tensor, fake_logits: torch.Tensor | None = None,
+                   seed: int = 0) -> dict[str, float]:
+    """FID, KID (mean, std over subsets), IS, precision, recall, density, coverage of fake against real.
+
+    real, fake: (N, d) features. IS needs the fake images' class logits.
+    """
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"feature sizes differ: real {real.shape[1]}, fake {fake.shape[1]}")
+    n = min(len(real), len(fake))
+    if n <= NEAREST_K + 1:
+        raise ValueError(f"need more than {NEAREST_K + 1} images per set for the k-NN metrics, got {n}")
+    torch.manual_seed(seed)
+    fid = FrechetInceptionDistance(feature=_Given(real.shape[1]))
+    fid.update(real, real=True)
+    fid.update(fake, real=False)
+    kid = KernelInceptionDistance(feature=_Given(real.shape[1]), subsets=KID_SUBSETS, subset_size=min(1000, n))
+    kid.update(real, real=True)
+    kid.update(fake, real=False)
+    kid_mean, kid_std = kid.compute()
+    out = {"fid": fid.compute().item(), "kid": kid_mean.item(), "kid_std": kid_std.item()}
+    if fake_logits is not None:
+        inception_score = InceptionScore(feature=_Given(fake_logits.shape[1]), splits=10)
+        inception_score.update(fake_logits)
+        is_mean, is_std = inception_score.compute()
+        out.update({"is": is_mean.item(), "is_std": is_std.item()})
+    with contextlib.redirect_stdout(io.StringIO()):           # prdc prints the set sizes
+        out.update(compute_prdc(real.numpy(), fake.numpy(), nearest_k=NEAREST_K))
+    out.update({"n_real": len(real), "n_fake": len(fake)})
+    return {k: float(v) if not isinstance(v, int) else v for k, v in out.items()}
+
+
+def reconstruction_metrics(x: torch.Tensor, x_rec: torch.Tensor) -> dict[str, float]:
+    """MSE and PSNR (dB, per image then averaged) of images in [-1, 1], measured on the [0, 1] scale."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio
+
+    a, b = (x.float() + 1) / 2, (x_rec.float().clamp(-1, 1) + 1) / 2
+    mse = (a - b).pow(2).mean(dim=(1, 2, 3))
+    psnr = peak_signal_noise_ratio(b, a, data_range=1.0, reduction="none", dim=(1, 2, 3))
+    return {"mse": mse.mean().item(), "psnr_db": psnr.mean().item(), "n_images": len(x)}
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2) with scipy's sqrtm: the reference the tests compare with."""
+    from scipy.linalg import sqrtm
+
+    covmean = sqrtm(sigma1 @ sigma2)
+    covmean = covmean.real if np.iscomplexobj(covmean) else covmean
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1 + sigma2 - 2 * covmean))
+
+
+def spread(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value)."""
+    mean = float(np.mean(values))
+    return mean, float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def ci95_halfwidth(std: float, n: int) -> float:
+    """Half-width of a t-based 95% confidence interval of a mean of n values (nan for n < 2)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else float("nan")
