@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+import torch
 
 from .config import PRESETS, get_config
 from .errors import ConfigError, PaperlibError
@@ -33,7 +36,11 @@ def _train(args: argparse.Namespace) -> None:
 
     cfg = get_config(args.preset, **_overrides(args))
     out = Path(args.out) if args.out else paths.runs_dir(cfg.preset) / "cli"
-    print(json.dumps(train(cfg, out, progress=not args.quiet), indent=2))
+    summary = train(cfg, out, progress=not args.quiet)
+    if torch.distributed.is_initialized():           # launched by torchrun: rank 0 reports for all
+        torch.distributed.destroy_process_group()
+    if os.environ.get("RANK", "0") == "0":
+        print(json.dumps(summary, indent=2))
 
 
 def _sample(args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -135,7 +136,7 @@ def _unpack_debian_fashion_mnist(raw: Path) -> None:
         return
     raw.mkdir(parents=True, exist_ok=True)
     for gz in DEBIAN_FASHION_MNIST.glob("*-ubyte.gz"):
-        tmp = raw / (gz.stem + ".tmp")
+        tmp = raw / f"{gz.stem}.{os.getpid()}.tmp"
         with gzip.open(gz) as src, tmp.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         tmp.rename(raw / gz.stem)

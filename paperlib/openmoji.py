@@ -147,7 +147,7 @@ def rendered(size: int) -> tuple[list[Glyph], np.ndarray]:
         "sha256": hashlib.sha256(images.tobytes()).hexdigest(),
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npz")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")          # per process: concurrent renders never collide
     np.savez_compressed(tmp, codes=np.array(codes), images=images)
     os.replace(tmp, cache)
     manifest_path.write_text(json.dumps(manifest, indent=2))

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.nn.utils.parametrize import cached
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
@@ -23,7 +25,8 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 from .data import ImageSet, load_dataset
 from .errors import ConfigError, TrainingDiverged
-from .env import env_info, seed_everything, select_device
+from .distributed import all_true, barrier, checksum, gather, init_world
+from .env import env_info, rng_state, seed_everything, select_device, set_rng_state
 from .models import Generator, ModelArgs, Networks, reparameterize
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
@@ -32,30 +35,48 @@ BN_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSet | None = None) -> dict[str, Any]:
-    """Train (or resume) the run in run_dir; return a summary (steps, wall-clock, images/s, paths)."""
+    """Train (or resume) the run in run_dir; return a summary (steps, wall-clock, images/s, paths).
+
+    Under torchrun every process runs this function: each trains a replica on its share of the
+    global batch (batch_size per process) and DistributedDataParallel averages the gradients.
+    """
     run_dir = Path(run_dir)
     t = cfg.train
     device = select_device(t.device)
+    world = init_world(device.type)
+    if world.size > 1 and device.type == "cuda":
+        device = torch.device("cuda", world.local_rank)
     use_bf16 = device.type == "cuda"
 
-    # ---- config and run folder, before step 0
+    # ---- config and run folder, before step 0 (rank 0 writes, the others wait)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_or_check_config(cfg, run_dir)
-    seed_everything(t.seed)
+    if world.main:
+        _write_or_check_config(cfg, run_dir)
+    barrier(world)
+    seed_everything(t.seed)                         # the same initial weights on every rank
 
     # ---- data (in memory, uint8) and networks
+    if data is None and world.main:
+        data = load_dataset(cfg.data, "train")      # rank 0 first: it may render and cache the data set
+    barrier(world)
     data = data if data is not None else load_dataset(cfg.data, "train")
     images, labels = data.images.to(device), data.labels.to(device)
     weights = (1.0 / data.labels.bincount()[data.labels].double()) if t.balance_classes else None
     args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
     nets = Networks(args).to(device)
     G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
+    g_step = GeneratorStep(G, E, bool(args.cross_attn_res))
     g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if D is not None else None
     fixed = torch.Generator().manual_seed(t.seed + 1)                     # the sample grid's z and labels
     fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
     fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
+    if world.size > 1:
+        torch.manual_seed(t.seed + 7919 * world.rank)                     # each rank its own noise
+    # DDP wrappers share the parameters of G, E and D; the plain modules stay in `nets` for checkpoints
+    g_train = DDP(g_step) if world.size > 1 else g_step
+    d_train = DDP(D) if world.size > 1 and D is not None else D
 
     # ---- resume from the latest checkpoint, if any
     step = 0
@@ -66,35 +87,38 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         opt_g.load_state_dict(state["opt_g"])
         if opt_d is not None:
             opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["rng_cpu"])
-        if device.type == "cuda" and "rng_cuda" in state:
-            torch.cuda.set_rng_state(state["rng_cuda"])
+        ranks = state.get("rng_ranks", [])
+        if len(ranks) == world.size:
+            set_rng_state(ranks[world.rank])
         step = state["step"]
 
-    def checkpoint() -> Path:
+    def checkpoint() -> None:
+        rng = gather(world, rng_state())            # every rank's RNG, so a resume continues each stream
+        if not world.main:
+            return
         path = run_dir / "checkpoints" / f"step_{step:06d}.pt"
         save_checkpoint(path, {
-            "config": cfg.to_dict(), "model_args": args.to_dict(), "step": step,
+            "config": cfg.to_dict(), "model_args": args.to_dict(), "step": step, "world_size": world.size,
             "networks": nets.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict() if opt_d else {},
-            "rng_cpu": torch.get_rng_state(),
-            **({"rng_cuda": torch.cuda.get_rng_state()} if device.type == "cuda" else {}),
-            "class_names": data.class_names, "env": env_info(device),
+            "rng_ranks": rng, "class_names": data.class_names, "env": env_info(device),
         })
         for old in sorted((run_dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
             old.unlink()
-        return path
 
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16)
 
     # ---- the loop: n_dis D steps, then one G (+E) step
-    stats_file = (run_dir / "stats.jsonl").open("a")
-    bar = tqdm(total=t.steps, initial=step, disable=not progress, desc=run_dir.name, unit="step")
+    stats_file = (run_dir / "stats.jsonl").open("a") if world.main else None
+    bar = tqdm(total=t.steps, initial=step, disable=not (progress and world.main), desc=run_dir.name, unit="step")
     tick_time, tick_step, start_step, t0 = time.perf_counter(), step, step, time.perf_counter()
     d_real = d_fake = loss_d = torch.full((), float("nan"))
+    b = t.batch_size
     while step < t.steps:
         for k in range(t.n_dis if D is not None else 1):
-            idx = batch_indices(step * t.n_dis + k, len(data), t.batch_size, t.seed, weights).to(device)
+            # the global batch of this draw; each rank takes its own slice (the distributed sampler)
+            idx = batch_indices(step * t.n_dis + k, len(data), b * world.size, t.seed, weights)
+            idx = idx[world.rank * b:(world.rank + 1) * b].to(device)
             x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
             y_in = y if args.n_classes else None
             if D is None:
@@ -103,7 +127,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
                 with torch.no_grad():
                     fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
                 # one D pass over reals and fakes together: one set of kernel launches, one SN update
-                scores = D(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
+                scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
                 d_real, d_fake = scores.float().chunk(2)
                 loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
             opt_d.zero_grad(set_to_none=True)
@@ -111,16 +135,15 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             opt_d.step()
 
         with autocast(), cached():  # cached(): each spectral-normalised weight computed once, though G runs twice
+            z = torch.randn(len(idx), args.z_dim, device=device) if D is not None else None
+            # cross-attend to *another* image of the same class, never the image itself
+            partner = same_class_partner(y) if E is not None else None
+            fake, x_rec, mu, logvar = g_train(z, y_in, x, partner)
             loss_adv = loss_rec = loss_kl = torch.zeros((), device=device)
             if D is not None:
-                fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
+                # the plain D: its gradients here are discarded, so no DDP synchronisation
                 loss_adv = losses.adversarial_g(t.loss, D(diff_augment(fake, t.diffaug), y_in).float())
             if E is not None:
-                mu, logvar, features = E(x)
-                # cross-attend to *another* image of the same class, never the image itself
-                partner = same_class_partner(y)
-                context = {side: f[partner] for side, f in features.items()} if args.cross_attn_res else None
-                x_rec = G(reparameterize(mu.float(), logvar.float()), y_in, context)
                 loss_rec = losses.reconstruction(x_rec.float(), x, t.rec_loss)
                 loss_kl = losses.kl_normal(mu.float(), logvar.float())
             loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl
@@ -131,15 +154,16 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         step += 1
         bar.update(1)
 
-        # ---- divergence check, log, sample, checkpoint
+        # ---- divergence check (on every rank together), log, sample, checkpoint
         values = torch.stack([loss_d.to(device), loss_adv, loss_rec, loss_kl]).detach().float().cpu()
-        if not torch.isfinite(values[1:] if D is None else values).all():
-            stats_file.close()
+        if not all_true(world, bool(torch.isfinite(values[1:] if D is None else values).all())):
+            if stats_file:
+                stats_file.close()
             good = latest_checkpoint(run_dir)
             raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl = "
-                                   f"{values.tolist()}); last good checkpoint: {good or 'none'}. "
-                                   "Lower train.lr_d / train.lr_g or resume from that checkpoint.")
-        if step % t.log_every == 0 or step == t.steps:
+                                   f"{values.tolist()} on rank {world.rank}); last good checkpoint: "
+                                   f"{good or 'none'}. Lower train.lr_d / train.lr_g or resume from that checkpoint.")
+        if stats_file and (step % t.log_every == 0 or step == t.steps):
             now = time.perf_counter()
             row = {"step": step, **_finite_or_none(loss_d=values[0].item(), loss_g_adv=values[1].item(),
                                                    loss_rec=values[2].item(), loss_kl=values[3].item(),
@@ -147,7 +171,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
                                                    d_fake=d_fake.float().mean().item()),
                    **{f"gamma/{name}": m.gamma.item() for name, m in nets.attention_layers().items()},
                    "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"] if opt_d else None,
-                   "images_per_s": (step - tick_step) * t.batch_size * t.n_dis / max(now - tick_time, 1e-9),
+                   "images_per_s": (step - tick_step) * b * world.size * t.n_dis / max(now - tick_time, 1e-9),
                    "elapsed_s": now - t0}
             stats_file.write(json.dumps(row) + "\n")
             stats_file.flush()
@@ -155,7 +179,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             tick_time, tick_step = now, step
         if step % t.sample_every == 0 or step % t.ckpt_every == 0 or step == t.steps:
             standing_stats(G_ema, seed=t.seed)
-        if step % t.sample_every == 0 or step == t.steps:
+        if world.main and (step % t.sample_every == 0 or step == t.steps):
             with torch.no_grad(), autocast():
                 grid = G_ema(fixed_z, fixed_y if args.n_classes else None).float()
             (run_dir / "samples").mkdir(exist_ok=True)
@@ -164,13 +188,42 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         if step % t.ckpt_every == 0 or step == t.steps:
             checkpoint()
     bar.close()
-    stats_file.close()
+    if stats_file:
+        stats_file.close()
     elapsed = time.perf_counter() - t0
+    # batch-norm statistics of the training networks are per rank (as in DDP without SyncBatchNorm) and are
+    # never used for samples: G_ema gets standing statistics, identical on every rank
+    replicas = gather(world, checksum(nets, skip=lambda n: n.endswith(BN_BUFFERS) and not n.startswith("G_ema.")))
+    if len(set(replicas)) > 1:
+        raise RuntimeError(f"replicas diverged across ranks (checksums {replicas}); this is a bug, please report it")
+    barrier(world)
     return {"run_dir": str(run_dir), "steps": step, "steps_this_call": step - start_step,
-            "wall_clock_s": elapsed, "images_seen": step * t.batch_size * t.n_dis,
-            "images_per_s": (step - start_step) * t.batch_size * t.n_dis / max(elapsed, 1e-9),
-            "checkpoint": str(latest_checkpoint(run_dir)), "device": str(device),
-            "parameters": nets.parameter_counts()}
+            "wall_clock_s": elapsed, "images_seen": step * b * world.size * t.n_dis,
+            "images_per_s": (step - start_step) * b * world.size * t.n_dis / max(elapsed, 1e-9),
+            "checkpoint": str(latest_checkpoint(run_dir)), "device": str(device), "world_size": world.size,
+            "replica_checksums": replicas, "parameters": nets.parameter_counts()}
+
+
+class GeneratorStep(nn.Module):
+    """Both generator passes of a step in one forward (DDP expects one forward per backward).
+
+    z -> G(z) for the adversarial loss; x -> E -> G(z_x, cross-attending to x[partner]) for the
+    reconstruction and KL losses. Either part is skipped when the model lacks D or E.
+    """
+
+    def __init__(self, G: Generator, E: nn.Module | None, cross_attention: bool):
+        super().__init__()
+        self.G, self.E, self.cross_attention = G, E, cross_attention
+
+    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x: torch.Tensor, partner: torch.Tensor | None
+                ) -> tuple[torch.Tensor | None, ...]:
+        fake = self.G(z, y) if z is not None else None
+        if self.E is None:
+            return fake, None, None, None
+        mu, logvar, features = self.E(x)
+        context = {side: f[partner] for side, f in features.items()} if self.cross_attention else None
+        x_rec = self.G(reparameterize(mu.float(), logvar.float()), y, context)
+        return fake, x_rec, mu, logvar
 
 
 def _finite_or_none(**values: float) -> dict[str, float | None]:

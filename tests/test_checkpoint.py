@@ -60,3 +60,20 @@ def test_checkpoint_of_another_architecture(saved, tmp_path):
     save_checkpoint(path, {"model_args": args, "networks": nets.state_dict()})
     with pytest.raises(CheckpointError, match="do not fit the architecture"):
         networks_from_checkpoint(path)
+
+
+def test_rng_states_of_torch_numpy_and_python_survive_a_weights_only_checkpoint(tmp_path):
+    import random
+
+    import numpy as np
+
+    from paperlib.env import rng_state, set_rng_state
+
+    torch.manual_seed(1), np.random.seed(2), random.seed(3)
+    save_checkpoint(tmp_path / "rng.pt", {"model_args": {}, "rng": rng_state()})
+    expected = (torch.rand(3), np.random.rand(3), [random.random() for _ in range(3)])
+    torch.manual_seed(9), np.random.seed(9), random.seed(9)
+    set_rng_state(load_checkpoint(tmp_path / "rng.pt")["rng"])
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.rand(3), expected[1])
+    assert [random.random() for _ in range(3)] == expected[2]
