@@ -141,3 +141,57 @@ def self_vs_cross_maps(image_a: torch.Tensor, image_b: torch.Tensor, features_a:
     return {"images": to_uint8(torch.stack([image_a, image_b])), "query": np.array(query, np.float32),
             "self_map": self_attn[0, index].reshape(side, side).numpy(),
             "cross_map": cross_attn[0, index].reshape(side, side).numpy()}
+
+
+@torch.no_grad()
+def copying_check(nets: Networks, train: ImageSet, holdout: ImageSet, features, n_show: int = 8, k: int = 3,
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """Nearest training images of generated samples, against the same distances for held-out real images.
+
+    A generator that copies its training set puts its samples much closer to training images than
+    held-out real images are; `features` is a metrics.FeatureSpace (distances in its feature space).
+    """
+    from .editing import nearest_neighbours
+    from .evaluate import eval_labels
+
+    n = len(holdout)
+    labels = eval_labels(train, n, seed)
+    fake = torch.from_numpy(to_uint8(generate(nets, n, labels, seed)))
+    pool, _ = features.extract(train.images)
+    f_fake, _ = features.extract(fake)
+    f_held, _ = features.extract(holdout.images)
+    idx, dist = nearest_neighbours(f_fake, pool, k)
+    _, held_dist = nearest_neighbours(f_held, pool, 1)
+    show = torch.arange(n_show)
+    return {"samples": fake[show].numpy(), "neighbours": train.images[idx[show]].numpy(),
+            "sample_nn_dist": dist[:, 0].numpy(), "holdout_nn_dist": held_dist[:, 0].numpy(),
+            "shown_dist": dist[show].numpy()}
+
+
+@torch.no_grad()
+def editing_examples(nets: Networks, holdout: ImageSet, seed: int = 0) -> dict[str, np.ndarray]:
+    """Interpolations between held-out pairs, an attribute vector (one class minus another) applied to
+    held-out images, and generation guided by cross-attention to reference images."""
+    from .editing import apply_attribute, attribute_vector, guided, interpolate
+
+    gen = torch.Generator().manual_seed(seed)
+    x, y = holdout.batch(slice(None))
+    by_class = [(y == c).nonzero().squeeze(1) for c in range(holdout.num_classes)]
+    pick = [c[torch.randperm(len(c), generator=gen)] for c in by_class]
+    out: dict[str, np.ndarray] = {"class_names": np.array(holdout.class_names)}
+    pairs = [(p[0], p[1]) for p in pick if len(p) > 1][:3]
+    out["interpolation"] = np.stack([to_uint8(interpolate(nets, x[a:a + 1], x[b:b + 1], y[a:a + 1]))
+                                     for a, b in pairs])                                  # (pairs, steps, 3, S, S)
+    src, dst = 0, holdout.num_classes - 1                     # first class minus last (people_animals: face, animal)
+    vector = attribute_vector(nets, x[pick[dst]], x[pick[src]])
+    strengths = (0.0, 0.5, 1.0, 1.5)
+    out["attribute"] = np.stack([to_uint8(apply_attribute(nets, x[i:i + 1], y[i:i + 1], vector, strengths))
+                                 for i in pick[src][:3]])
+    out["attribute_strengths"] = np.array(strengths)
+    out["attribute_name"] = np.array(f"+ ({holdout.class_names[dst]} - {holdout.class_names[src]})")
+    if nets.args.cross_attn_res:
+        refs = torch.stack([p[0] for p in pick if len(p)])                                 # one per class
+        z = torch.randn(4, nets.args.z_dim, generator=gen)
+        rows = [to_uint8(guided(nets, z, y[r].expand(4), x[r].expand(4, -1, -1, -1))) for r in refs]
+        out["guided"], out["guided_references"] = np.stack(rows), holdout.images[refs].numpy()
+    return out

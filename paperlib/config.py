@@ -235,6 +235,9 @@ PRESETS: dict[str, Config] = {
 
 def get_config(preset: str = "quick", **overrides: Any) -> Config:
     """The named preset with dotted overrides applied, validated."""
+    if not isinstance(preset, str):          # e.g. `papermill -p preset 3` injects an int
+        raise ConfigError(f"preset={preset!r} has type {type(preset).__name__}; give a preset name as a string: "
+                          f"one of {', '.join(PRESETS)} (papermill: -p preset quick)")
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     return PRESETS[preset].override(**overrides) if overrides else PRESETS[preset]

@@ -176,6 +176,49 @@ def model_cost(preset: str) -> Path:
     return save_fig(fig, preset, "model_cost")
 
 
+@_figure
+def copying_check(preset: str) -> Path:
+    """Samples beside their nearest training images, and the nearest-neighbour distances of samples
+    against those of held-out real images (a copying generator sits far to the left of the real curve)."""
+    with np.load(paths.arrays_dir(preset) / "copying_check.npz") as z:
+        samples, neighbours, d_fake, d_held = z["samples"], z["neighbours"], z["sample_nn_dist"], z["holdout_nn_dist"]
+    n, k = neighbours.shape[:2]
+    fig = Figure(figsize=(11, 3.6))
+    grid = fig.add_gridspec(1, 2, width_ratios=(1.2, 1))
+    ax = fig.add_subplot(grid[0, 0])
+    tiles = np.concatenate([samples[:, None], neighbours], axis=1).reshape(-1, *samples.shape[1:])
+    ax.imshow(image_grid(tiles, nrow=k + 1), interpolation="nearest")
+    ax.set_title(f"each row: a sample, then its {k} nearest training images (domain features)", fontsize=8)
+    ax.axis("off")
+    ax = fig.add_subplot(grid[0, 1])
+    bins = np.linspace(0, max(d_fake.max(), d_held.max()), 30)
+    ax.hist(d_held, bins, alpha=0.6, density=True, label=f"held-out real (median {np.median(d_held):.2f})")
+    ax.hist(d_fake, bins, alpha=0.6, density=True, label=f"generated (median {np.median(d_fake):.2f})")
+    ax.set(xlabel="distance to the nearest training image", title="copying check")
+    ax.legend(fontsize=8)
+    return save_fig(fig, preset, "copying_check")
+
+
+@_figure
+def editing(preset: str) -> Path:
+    """Latent interpolation, an attribute vector and cross-attention-guided generation, on held-out images."""
+    with np.load(paths.arrays_dir(preset) / "editing.npz") as z:
+        parts = [("interpolation: E(a) to E(b), decoded", z["interpolation"]),
+                 (f"attribute vector {z['attribute_name']} at strengths {z['attribute_strengths'].tolist()}",
+                  z["attribute"])]
+        if "guided" in z.files:
+            refs, rows = z["guided_references"], z["guided"]
+            parts.append(("guided: reference image, then 4 z cross-attending to it",
+                          np.concatenate([refs[:, None], rows], axis=1)))
+    fig = Figure(figsize=(7, 2.2 * len(parts)))
+    for i, (title, arr) in enumerate(parts):
+        ax = fig.add_subplot(len(parts), 1, i + 1)
+        ax.imshow(image_grid(arr.reshape(-1, *arr.shape[2:]), nrow=arr.shape[1]), interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    return save_fig(fig, preset, "editing")
+
+
 def redraw_all(preset: str) -> dict[str, str]:
     """Draw every figure whose result files exist; name -> path, or the reason it was skipped."""
     out = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,7 @@ def sample_metrics(real: torch.Tensor, fake: torch.Tensor, fake_logits: torch.Te
     if n <= NEAREST_K + 1:
         raise ValueError(f"need more than {NEAREST_K + 1} images per set for the k-NN metrics, got {n}")
     torch.manual_seed(seed)
+    warnings.filterwarnings("ignore", message=".*will save all extracted features.*")   # we pass features
     fid = FrechetInceptionDistance(feature=_Given(real.shape[1]))
     fid.update(real, real=True)
     fid.update(fake, real=False)

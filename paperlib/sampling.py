@@ -29,25 +29,31 @@ def generate(nets: Networks, n: int, labels: torch.Tensor | int | None = None, s
 
 
 @torch.no_grad()
-def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor | None = None
-                ) -> torch.Tensor:
-    """Encode x (posterior mean) and decode; cross-attention sees `reference` (None: no context).
+def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
+           context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+    """G_ema(z) normalised with the statistics of this batch, as in training's reconstruction path.
 
-    The decoder normalises with the statistics of this batch, as in training: the EMA generator's
-    stored statistics describe generation from z ~ N(0, I), whose features differ from an
-    encoded, cross-attending batch. Running statistics are left unchanged.
+    The EMA generator's stored statistics describe generation from z ~ N(0, I), whose features
+    differ from those of encoded (and cross-attending) latents. Running statistics are left unchanged.
     """
-    if nets.E is None:
-        raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
-    mu, _, _ = nets.E(x)
-    context = nets.E(reference)[2] if reference is not None else None
     norms = nets.G_ema.batch_norms()
     for m in norms:
         m.train()
         m.track_running_stats = False                      # batch statistics; stored ones neither used nor updated
     try:
-        return nets.G_ema(mu, y if nets.args.n_classes else None, context).float()
+        return nets.G_ema(z, y if nets.args.n_classes else None, context).float()
     finally:
         for m in norms:
             m.eval()
             m.track_running_stats = True
+
+
+@torch.no_grad()
+def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor | None = None
+                ) -> torch.Tensor:
+    """Encode x (posterior mean) and decode (see `decode`); cross-attention sees `reference` (None: no context)."""
+    if nets.E is None:
+        raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
+    mu, _, _ = nets.E(x)
+    context = nets.E(reference)[2] if reference is not None else None
+    return decode(nets, mu, y, context)

@@ -20,3 +20,14 @@ def test_chain_executes_a_notebook_into_results_and_records_it(project_root):
     saved = json.loads((paths.results_dir("smoke") / "manifest.json").read_text())
     assert saved["notebooks"]["00_data"]["wall_clock_s"] > 0 and saved["preset"] == "smoke"
     assert manifest["notebooks"].keys() == {"00_data"}
+
+
+def test_a_papermill_parameter_of_the_wrong_type_fails_with_the_reason(project_root):
+    import papermill
+    import pytest
+
+    shutil.copytree(ROOT / "notebooks", project_root / "notebooks", dirs_exist_ok=True)
+    with pytest.raises(papermill.PapermillExecutionError, match="has type int; give a preset name"):
+        papermill.execute_notebook(str(project_root / "notebooks" / "02_train.ipynb"),
+                                   str(project_root / "bad.ipynb"), parameters={"preset": 3},
+                                   kernel_name=chain.kernel_name(), progress_bar=False)

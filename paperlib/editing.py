@@ -1,0 +1,65 @@
+"""Image editing through the encoder (the paper's "image editing tool"), and the copying check.
+
+Every edit encodes real images to the posterior mean, changes the latent, and decodes with the EMA
+generator using the statistics of the decoded batch (as `sampling.reconstruct` explains). Labels
+stay those of the source image unless the caller passes others.
+"""
+from __future__ import annotations
+
+import torch
+
+from .models import Networks
+from .sampling import decode
+
+
+def _require_encoder(nets: Networks) -> None:
+    if nets.E is None:
+        raise ValueError("this model has no encoder (model.encoder=False); editing needs one: use attngan")
+
+
+@torch.no_grad()
+def encode(nets: Networks, x: torch.Tensor) -> torch.Tensor:
+    """Posterior means (B, z_dim) of images in [-1, 1]."""
+    _require_encoder(nets)
+    return nets.E(x)[0].float()
+
+
+@torch.no_grad()
+def interpolate(nets: Networks, a: torch.Tensor, b: torch.Tensor, y: torch.Tensor | None, steps: int = 8
+                ) -> torch.Tensor:
+    """Decodes of the straight line from E(a) to E(b): (steps, 3, S, S); a, b are single images (1, 3, S, S)."""
+    za, zb = encode(nets, torch.cat([a, b])).chunk(2)
+    t = torch.linspace(0, 1, steps)[:, None]
+    labels = None if y is None else y.expand(steps)
+    return decode(nets, (1 - t) * za + t * zb, labels)
+
+
+@torch.no_grad()
+def attribute_vector(nets: Networks, with_attribute: torch.Tensor, without: torch.Tensor) -> torch.Tensor:
+    """Mean latent of images with an attribute minus the mean of images without it: (z_dim,)."""
+    return encode(nets, with_attribute).mean(0) - encode(nets, without).mean(0)
+
+
+@torch.no_grad()
+def apply_attribute(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, vector: torch.Tensor,
+                    strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)) -> torch.Tensor:
+    """For one image x (1, 3, S, S): decodes of E(x) + s * vector for each strength s: (len(strengths), 3, S, S)."""
+    z = encode(nets, x) + torch.tensor(strengths)[:, None] * vector[None]
+    return decode(nets, z, None if y is None else y.expand(len(strengths)))
+
+
+@torch.no_grad()
+def guided(nets: Networks, z: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor) -> torch.Tensor:
+    """Generation from z whose cross-attention reads the encoder features of `reference` (one image per z)."""
+    _require_encoder(nets)
+    if not nets.args.cross_attn_res:
+        raise ValueError("this model has no cross-attention (model.cross_attn_res=()); nothing can guide it")
+    return nets.G_ema(z, y if nets.args.n_classes else None, nets.E(reference)[2]).float()
+
+
+@torch.no_grad()
+def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor, k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (Q, k) and Euclidean distances (Q, k) of each query's k nearest rows of pool (both (N, d))."""
+    d = torch.cdist(queries.double(), pool.double())
+    dist, idx = d.topk(k, dim=1, largest=False)
+    return idx, dist
