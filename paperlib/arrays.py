@@ -195,3 +195,38 @@ def editing_examples(nets: Networks, holdout: ImageSet, seed: int = 0) -> dict[s
         rows = [to_uint8(guided(nets, z, y[r].expand(4), x[r].expand(4, -1, -1, -1))) for r in refs]
         out["guided"], out["guided_references"] = np.stack(rows), holdout.images[refs].numpy()
     return out
+
+
+@torch.no_grad()
+def guided_attention_maps(nets: Networks, holdout: ImageSet, seed: int = 0,
+                          queries: tuple[tuple[float, float], ...] = ((0.3, 0.35), (0.5, 0.5), (0.75, 0.6))
+                          ) -> dict[str, np.ndarray]:
+    """The trained generator's self- and cross-attention at the same query points, side by side.
+
+    For one held-out reference image per class, a generated image cross-attends to the reference's
+    encoder features; returns images, references, queries, layers and map__<layer> (n, q, side, side):
+    self layers spread over the generated image, cross layers over the reference.
+    """
+    from .editing import guided
+
+    gen = torch.Generator().manual_seed(seed)
+    refs = torch.stack([(holdout.labels == c).nonzero()[0, 0] for c in range(holdout.num_classes)])
+    x, y = holdout.batch(refs)
+    captured: dict[str, torch.Tensor] = {}
+    layers = {f"G.self{r}": m for r, m in nets.G_ema.self_attn.items()}
+    layers.update({f"G.cross{r}": m for r, m in nets.G_ema.cross_attn.items()})
+    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
+        name, mod.attend(inp[0], inp[1] if len(inp) > 1 else inp[0], return_attention=True)[1]))
+        for name, m in layers.items()]
+    try:
+        images = guided(nets, torch.randn(len(refs), nets.args.z_dim, generator=gen), y, x)
+    finally:
+        for h in hooks:
+            h.remove()
+    out = {"images": to_uint8(images), "references": holdout.images[refs].numpy(),
+           "queries": np.array(queries, np.float32), "layers": np.array(list(layers))}
+    for name, attn in captured.items():                 # attn (n, N, M): query positions x key positions
+        side_q, side_k = int(round(attn.shape[1] ** 0.5)), int(round(attn.shape[2] ** 0.5))
+        index = [int(r * side_q) * side_q + int(c * side_q) for r, c in queries]
+        out[f"map__{name}"] = attn[:, index].reshape(len(refs), len(queries), side_k, side_k).float().numpy()
+    return out

@@ -21,6 +21,7 @@ def _require_encoder(nets: Networks) -> None:
 def encode(nets: Networks, x: torch.Tensor) -> torch.Tensor:
     """Posterior means (B, z_dim) of images in [-1, 1]."""
     _require_encoder(nets)
+    nets.check_images(x)
     return nets.E(x)[0].float()
 
 

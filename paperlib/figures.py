@@ -219,6 +219,40 @@ def editing(preset: str) -> Path:
     return save_fig(fig, preset, "editing")
 
 
+@_figure
+def guided_attention(preset: str) -> Path:
+    """Trained self- and cross-attention at the same query points: over the generated image and over the reference."""
+    with np.load(paths.arrays_dir(preset) / "guided_attention.npz") as z:
+        images, refs, queries, layers = z["images"], z["references"], z["queries"], [str(s) for s in z["layers"]]
+        maps = {layer: z[f"map__{layer}"] for layer in layers}
+    n, n_q = len(images), len(queries)
+    cols = 2 + len(layers) * n_q
+    fig = Figure(figsize=(1.5 * cols, 1.7 * n))
+    for i in range(n):
+        gen_tile, ref_tile = image_grid(images[i:i + 1], 1), image_grid(refs[i:i + 1], 1)
+        for j, (title, tile) in enumerate((("generated", gen_tile), ("reference", ref_tile))):
+            ax = fig.add_subplot(n, cols, i * cols + j + 1)
+            ax.imshow(tile)
+            if j == 0:
+                ax.scatter(queries[:, 1] * tile.shape[1], queries[:, 0] * tile.shape[0], c="red", s=14, marker="x")
+            ax.axis("off")
+            if i == 0:
+                ax.set_title(title, fontsize=7)
+        for j, layer in enumerate(layers):
+            tile = ref_tile if ".cross" in layer else gen_tile          # where the keys live
+            for q in range(n_q):
+                ax = fig.add_subplot(n, cols, i * cols + 3 + j * n_q + q)
+                ax.imshow(tile, alpha=0.5)
+                ax.imshow(maps[layer][i, q], cmap="magma", alpha=0.6, interpolation="bilinear",
+                          extent=(0, tile.shape[1], tile.shape[0], 0))
+                ax.axis("off")
+                if i == 0:
+                    ax.set_title(f"{layer}\nquery {q}", fontsize=7)
+    fig.suptitle("trained generator: self-attention over its own image, cross-attention over the reference",
+                 fontsize=9)
+    return save_fig(fig, preset, "guided_attention")
+
+
 def redraw_all(preset: str) -> dict[str, str]:
     """Draw every figure whose result files exist; name -> path, or the reason it was skipped."""
     out = {}

@@ -183,6 +183,14 @@ class Networks(nn.Module):
         out.update({f"D.self{r}": m for r, m in getattr(self.D, "self_attn", {}).items()})
         return out
 
+    def check_images(self, x: torch.Tensor) -> None:
+        """Raise a clear error unless x is a float batch (B, 3, S, S) at this model's image size."""
+        s = self.args.image_size
+        if x.dim() != 4 or x.shape[1:] != (3, s, s) or not x.is_floating_point():
+            raise ValueError(f"expected float images of shape (B, 3, {s}, {s}) in [-1, 1], got {x.dtype} "
+                             f"{tuple(x.shape)}: repeat a grey channel to 3 (or drop alpha), resize to {s} px, "
+                             "and scale uint8 with x / 127.5 - 1 (ImageSet.batch does all three)")
+
     def parameter_counts(self) -> dict[str, int]:
         nets = {"G": self.G, "D": self.D, "E": self.E}
         return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items() if net is not None}

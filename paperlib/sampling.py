@@ -54,6 +54,9 @@ def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, referen
     """Encode x (posterior mean) and decode (see `decode`); cross-attention sees `reference` (None: no context)."""
     if nets.E is None:
         raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
+    nets.check_images(x)
     mu, _, _ = nets.E(x)
+    if reference is not None:
+        nets.check_images(reference)
     context = nets.E(reference)[2] if reference is not None else None
     return decode(nets, mu, y, context)

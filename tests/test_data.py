@@ -197,3 +197,19 @@ def test_fashion_mnist_reads_debians_files_when_present(tmp_path, monkeypatch):
     monkeypatch.setattr(paperlib.data, "DEBIAN_FASHION_MNIST", debian)
     cfg = get_config("smoke", **{"data.name": "fashion_mnist"}).data      # no root: data/raw/fashion_mnist
     assert len(load_dataset(cfg, "train")) == 4 and len(load_dataset(cfg, "holdout")) == 2
+
+
+def test_grey_and_rgba_files_become_rgb_and_a_wrong_tensor_shape_gets_a_clear_error(tmp_path):
+    from paperlib.models import ModelArgs, Networks
+    from paperlib.sampling import reconstruct
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    Image.new("L", (20, 20), 90).save(folder / "grey.png")
+    Image.new("RGBA", (20, 20), (10, 200, 10, 128)).save(folder / "alpha.png")
+    cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(folder), "data.holdout_fraction": 0.01})
+    ds = load_dataset(cfg.data, "train")
+    assert ds.images.shape == (2, 3, 16, 16)
+    nets = Networks(ModelArgs.from_config(cfg.model, 16, 0)).eval()
+    with pytest.raises(ValueError, match=r"shape \(B, 3, 16, 16\).*repeat a grey channel"):
+        reconstruct(nets, torch.zeros(2, 1, 16, 16), None)
