@@ -59,7 +59,9 @@ def test_model_configs_are_validated_with_a_message():
 
 def test_presets_plan_seeds_and_ablations():
     quick = planned_runs(get_config("quick"))
-    assert quick == [(m, 0) for m in ("attngan", *BASELINES)]
+    assert quick == [(m, 0) for m in ("attngan", *BASELINES, "dcgan_long")]
+    long = model_config(get_config("quick"), "dcgan_long")
+    assert long.train.steps == 10 * get_config("quick").train.steps
     full = planned_runs(get_config("full"))
     assert {s for _, s in full} == {0, 1, 2} and all((a, 0) in full for a in ABLATIONS)
     assert ("attn32", 0) not in planned_runs(get_config("smoke"))               # 16 px has no 32x32 map

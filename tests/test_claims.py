@@ -29,10 +29,10 @@ def test_verdicts_follow_the_kid_rule_with_several_seeds():
     summary = summarize(_runs({"attngan": [0.010, 0.011, 0.012], "dcgan": [0.050, 0.052, 0.051],
                                "vae": [0.004, 0.005, 0.004], "noattn": [0.011, 0.013, 0.010]}))
     claims = claims_table(summary, _cost(200), 32).set_index("claim")
-    assert claims.loc["better image quality than a plain GAN", "verdict"] == "supported"
+    assert claims.loc["better image quality than a plain GAN (equal images seen)", "verdict"] == "supported"
     assert claims.loc["better image quality than a VAE", "verdict"] == "not supported"
     assert claims.loc["attention improves quality (same model without attention)", "verdict"] == "mixed"
-    assert "3 seeds" in claims.loc["better image quality than a plain GAN", "reason"]
+    assert "3 seeds" in claims.loc["better image quality than a plain GAN (equal images seen)", "reason"]
     assert claims.loc["the encoder and cross-attention add to a SAGAN", "verdict"] == "not measured"
 
 
