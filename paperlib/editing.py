@@ -51,11 +51,15 @@ def apply_attribute(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, vec
 
 @torch.no_grad()
 def guided(nets: Networks, z: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor) -> torch.Tensor:
-    """Generation from z whose cross-attention reads the encoder features of `reference` (one image per z)."""
+    """Generation from z whose cross-attention reads the encoder features of `reference` (one image per z).
+
+    Decoded with batch statistics, like training's cross-attending path (the stored ones are for z alone).
+    """
     _require_encoder(nets)
     if not nets.args.cross_attn_res:
         raise ValueError("this model has no cross-attention (model.cross_attn_res=()); nothing can guide it")
-    return nets.G_ema(z, y if nets.args.n_classes else None, nets.E(reference)[2]).float()
+    nets.check_images(reference)
+    return decode(nets, z, y, nets.E(reference)[2])
 
 
 @torch.no_grad()
