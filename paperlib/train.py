@@ -75,6 +75,10 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     if world.size > 1:
         torch.manual_seed(t.seed + 7919 * world.rank)                     # each rank its own noise
     # DDP wrappers share the parameters of G, E and D; the plain modules stay in `nets` for checkpoints
+    separate_passes = D is not None and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
+    if separate_passes and world.size > 1:
+        raise ConfigError(f"model.arch={cfg.model.arch!r}: its discriminator has batch norm and runs twice per step, "
+                          "which DistributedDataParallel does not allow; train it in one process")
     g_train = DDP(g_step) if world.size > 1 else g_step
     d_train = DDP(D) if world.size > 1 and D is not None else D
 
@@ -126,9 +130,12 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             with autocast():
                 with torch.no_grad():
                     fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
-                # one D pass over reals and fakes together: one set of kernel launches, one SN update
-                scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
-                d_real, d_fake = scores.float().chunk(2)
+                if separate_passes:   # a D with batch norm must see pure batches, as in its G step
+                    d_real = d_train(diff_augment(x, t.diffaug), y_in).float()
+                    d_fake = d_train(diff_augment(fake, t.diffaug), y_in).float()
+                else:                 # one pass over reals and fakes: one set of kernel launches, one SN update
+                    scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
+                    d_real, d_fake = scores.float().chunk(2)
                 loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
