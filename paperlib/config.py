@@ -46,7 +46,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    arch: str = "resnet"                   # resnet (ours, SAGAN-style) | dcgan (baseline) | mlp (the paper's repaired listing)
+    arch: str = "resnet"                   # resnet (ours, SAGAN-style) | dcgan (baseline) | mlp (the repaired listing)
     z_dim: int = 128                       # latent size
     ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
     ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions

@@ -69,7 +69,8 @@ def floor_row(space: FeatureSpace, real_features: torch.Tensor, holdout: ImageSe
     """The same metrics for the real held-out split against the real training split: what real data scores."""
     feats, logits = space.extract(holdout.images)
     m = sample_metrics(real_features, feats, logits, seed=0)
-    return {"model": "real (held-out)", "seed": None, "run": "", "features": space.name, **{k: m[k] for k in QUALITY}, "kid_subset_std": m["kid_std"],
+    return {"model": "real (held-out)", "seed": None, "run": "", "features": space.name,
+            **{k: m[k] for k in QUALITY}, "kid_subset_std": m["kid_std"],
             "n_real": m["n_real"], "n_fake": m["n_fake"], "draws": 1}
 
 
@@ -116,8 +117,8 @@ RUN_COLUMNS = {
 
 def summary_columns(columns: list[str]) -> dict[str, str]:
     """Descriptions of summarize()'s columns: each metric, its std over seeds and its 95% half-width."""
-    out = {"model": RUN_COLUMNS["model"], "features": RUN_COLUMNS["features"], "seeds": "training seeds averaged (quick: 1, so std is 0 and ci95 nan)",
-           "n_real": RUN_COLUMNS["n_real"], "n_fake": RUN_COLUMNS["n_fake"], "description": "what the model is"}
+    out = {"model": RUN_COLUMNS["model"], "features": RUN_COLUMNS["features"],
+           "seeds": "training seeds averaged (quick: 1, so std is 0 and ci95 nan)", "n_real": RUN_COLUMNS["n_real"], "n_fake": RUN_COLUMNS["n_fake"], "description": "what the model is"}
     for c in columns:
         base = c.removesuffix("_std").removesuffix("_ci95")
         if c.endswith("_std") and base in RUN_COLUMNS:
