@@ -118,7 +118,8 @@ RUN_COLUMNS = {
 def summary_columns(columns: list[str]) -> dict[str, str]:
     """Descriptions of summarize()'s columns: each metric, its std over seeds and its 95% half-width."""
     out = {"model": RUN_COLUMNS["model"], "features": RUN_COLUMNS["features"],
-           "seeds": "training seeds averaged (quick: 1, so std is 0 and ci95 nan)", "n_real": RUN_COLUMNS["n_real"], "n_fake": RUN_COLUMNS["n_fake"], "description": "what the model is"}
+           "seeds": "training seeds averaged (quick: 1, so std is 0 and ci95 nan)",
+           "n_real": RUN_COLUMNS["n_real"], "n_fake": RUN_COLUMNS["n_fake"], "description": "what the model is"}
     for c in columns:
         base = c.removesuffix("_std").removesuffix("_ci95")
         if c.endswith("_std") and base in RUN_COLUMNS:
