@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.nn.utils.parametrize import cached
 from torchvision.utils import save_image
@@ -228,9 +229,18 @@ class GeneratorStep(nn.Module):
         if self.E is None:
             return fake, None, None, None
         mu, logvar, features = self.E(x)
-        context = {side: f[partner] for side, f in features.items()} if self.cross_attention else None
+        context = {side: _rows(f, partner) for side, f in features.items()} if self.cross_attention else None
         x_rec = self.G(reparameterize(mu.float(), logvar.float()), y, context)
         return fake, x_rec, mu, logvar
+
+
+def _rows(f: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """f[index] as a one-hot matmul: the same values, but a backward that sums in a fixed order.
+
+    The backward of f[index] accumulates repeated indices with multi-threaded scatter-adds on the CPU,
+    whose order (and so the float result) varies from run to run; that made training non-reproducible.
+    """
+    return torch.einsum("ij,j...->i...", F.one_hot(index, len(f)).to(f.dtype), f)
 
 
 def _finite_or_none(**values: float) -> dict[str, float | None]:

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from paperlib import TrainingDiverged, train
+from paperlib import TrainingDiverged, get_config, train
 from paperlib.checkpoint import load_checkpoint
 from paperlib.train import batch_indices, same_class_partner
 
@@ -120,3 +120,13 @@ def test_reconstruction_leaves_the_ema_statistics_unchanged(tmp_path, smoke_cfg,
     assert out.shape == x.shape and out.abs().max() <= 1
     assert all(torch.equal(before[k], v) for k, v in nets.G_ema.state_dict().items())
     assert not any(m.training for m in nets.G_ema.modules())
+
+
+def test_two_threaded_runs_of_the_quick_model_are_bitwise_identical(tmp_path):
+    """Multi-threaded CPU kernels must not make training irreproducible (a scatter-add backward once did)."""
+    torch.set_num_threads(2)
+    cfg = get_config("quick", **{"train.steps": 8, "train.log_every": 8, "train.sample_every": 1000,
+                                 "train.ckpt_every": 1000})
+    a = train(cfg, tmp_path / "a", progress=False)["replica_checksums"]
+    b = train(cfg, tmp_path / "b", progress=False)["replica_checksums"]
+    assert a == b
