@@ -30,6 +30,8 @@ def _quality(summary: pd.DataFrame, claim: str, baseline: str) -> dict[str, str]
         basis = "one seed: KID subset spread only, seed-to-seed variation not measured"
     diff = b["kid"] - a["kid"]
     verdict = "supported" if diff > 2 * sigma else "not supported" if diff < -2 * sigma else "mixed"
+    if seeds == 1:
+        verdict += " (one seed)"        # seed-to-seed spread can exceed the subset spread: read as provisional
     measured = (f"KID {a['kid']:.4f} vs {b['kid']:.4f}; FID {a['fid']:.2f} vs {b['fid']:.2f}; precision "
                 f"{a['precision']:.2f} vs {b['precision']:.2f}; recall {a['recall']:.2f} vs {b['recall']:.2f}")
     floor = rows.loc["real (held-out)"] if "real (held-out)" in rows.index else None

@@ -36,6 +36,12 @@ def test_verdicts_follow_the_kid_rule_with_several_seeds():
     assert claims.loc["the encoder and cross-attention add to a SAGAN", "verdict"] == "not measured"
 
 
+def test_a_single_seed_verdict_is_marked_provisional():
+    summary = summarize(_runs({"attngan": [0.010], "dcgan": [0.050]}))
+    claims = claims_table(summary, _cost(200), 32).set_index("claim")
+    assert claims.loc["better image quality than a plain GAN (equal images seen)", "verdict"] == "supported (one seed)"
+
+
 def test_speed_and_scalability_verdicts():
     summary = summarize(_runs({"attngan": [0.01]}))
     fast = claims_table(summary, _cost(200), 32).set_index("claim")
