@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -15,6 +16,9 @@ from .data import ImageSet
 from .models import Networks
 from .sampling import generate, reconstruct
 from .train import same_class_partner
+
+if TYPE_CHECKING:                      # metrics imports train, which arrays needs too; only a type here
+    from .metrics import FeatureSpace
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -144,8 +148,8 @@ def self_vs_cross_maps(image_a: torch.Tensor, image_b: torch.Tensor, features_a:
 
 
 @torch.no_grad()
-def copying_check(nets: Networks, train: ImageSet, holdout: ImageSet, features, n_show: int = 8, k: int = 3,
-                  seed: int = 0) -> dict[str, np.ndarray]:
+def copying_check(nets: Networks, train: ImageSet, holdout: ImageSet, features: "FeatureSpace", n_show: int = 8,
+                  k: int = 3, seed: int = 0) -> dict[str, np.ndarray]:
     """Nearest training images of generated samples, against the same distances for held-out real images.
 
     A generator that copies its training set puts its samples much closer to training images than

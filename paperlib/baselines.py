@@ -22,11 +22,16 @@ MSE and Adam) does not run as printed. Repairs, and nothing else:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import feature_sides
+
+if TYPE_CHECKING:                      # models.py imports this module
+    from .models import ModelArgs
 
 
 def _dcgan_init(module: nn.Module) -> None:
@@ -44,7 +49,7 @@ def _dcgan_init(module: nn.Module) -> None:
 class DCGANGenerator(nn.Module):
     """z (B, z_dim) -> image (B, 3, S, S); labels and context are accepted and ignored (unconditional)."""
 
-    def __init__(self, a):
+    def __init__(self, a: "ModelArgs"):
         super().__init__()
         sides = feature_sides(a.image_size)                     # 4, 8, ..., S
         self.z_dim, self.n_classes = a.z_dim, 0
@@ -67,7 +72,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """Image (B, 3, S, S) -> logit (B,); labels accepted and ignored."""
 
-    def __init__(self, a):
+    def __init__(self, a: "ModelArgs"):
         super().__init__()
         sides = feature_sides(a.image_size)[::-1]               # S, S/2, ..., 4
         layers: list[nn.Module] = [nn.Conv2d(3, a.width(sides[1]), 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -85,7 +90,7 @@ class DCGANDiscriminator(nn.Module):
 class ListingEncoder(nn.Module):
     """The listing's MLP encoder: image -> hidden -> (mu, logvar); no feature maps (no cross-attention)."""
 
-    def __init__(self, a):
+    def __init__(self, a: "ModelArgs"):
         super().__init__()
         hidden = a.ch * 32
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * a.image_size**2, hidden), nn.ReLU(True),
@@ -99,7 +104,7 @@ class ListingEncoder(nn.Module):
 class ListingGenerator(nn.Module):
     """The listing's "attention" over the hidden state, then its MLP decoder: (B, z_dim) -> (B, 3, S, S)."""
 
-    def __init__(self, a):
+    def __init__(self, a: "ModelArgs"):
         super().__init__()
         hidden = a.ch * 32
         self.z_dim, self.n_classes, self.size = a.z_dim, 0, a.image_size
@@ -119,7 +124,7 @@ class ListingGenerator(nn.Module):
 class ListingDiscriminator(nn.Module):
     """Repair 4: the MLP discriminator the paper's text describes. Image -> logit (B,)."""
 
-    def __init__(self, a):
+    def __init__(self, a: "ModelArgs"):
         super().__init__()
         hidden = a.ch * 32
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * a.image_size**2, hidden), nn.LeakyReLU(0.2, True),

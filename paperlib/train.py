@@ -25,9 +25,9 @@ from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 from .data import ImageSet, load_dataset
-from .errors import ConfigError, TrainingDiverged
 from .distributed import all_true, barrier, checksum, gather, init_world
 from .env import env_info, rng_state, seed_everything, select_device, set_rng_state
+from .errors import ConfigError, TrainingDiverged
 from .models import Generator, ModelArgs, Networks, reparameterize
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
