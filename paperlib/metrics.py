@@ -29,7 +29,7 @@ from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from .augment import diff_augment
-from .checkpoint import save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DataConfig
 from .data import load_dataset
 from .errors import CheckpointError, WeightsUnavailable
@@ -104,8 +104,6 @@ def train_domain_classifier(data: DataConfig, path: Path, steps: int, seed: int 
 
 def load_domain_classifier(path: Path) -> tuple[DomainClassifier, dict[str, Any]]:
     """The classifier saved by `train_domain_classifier`, in eval mode, and its metadata."""
-    from .checkpoint import load_checkpoint
-
     state = load_checkpoint(path)
     if "classifier" not in state:
         raise CheckpointError(f"{path} is a model checkpoint, not a domain classifier; train one with "
