@@ -39,10 +39,12 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """Generator residual block (BigGAN): BN-ReLU-up-conv-BN-ReLU-conv, shortcut up-conv1x1; side x2."""
+    """Generator residual block (BigGAN): BN-ReLU-up-conv-BN-ReLU-conv, shortcut up-conv1x1; side x2
+    (side kept when up=False: the extra blocks of model.depth)."""
 
-    def __init__(self, cin: int, cout: int, n_classes: int):
+    def __init__(self, cin: int, cout: int, n_classes: int, up: bool = True):
         super().__init__()
+        self.scale = 2 if up else 1
         self.bn1 = ConditionalBatchNorm2d(cin, n_classes)
         self.conv1 = sn_conv(cin, cout, 3)
         self.bn2 = ConditionalBatchNorm2d(cout, n_classes)
@@ -51,16 +53,18 @@ class UpBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """(B, cin, H, W) -> (B, cout, 2H, 2W)."""
-        h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=2, mode="nearest")
+        h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=self.scale, mode="nearest")
         h = self.conv2(F.relu(self.bn2(self.conv1(h), y)))
-        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+        return h + self.skip(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
 
 
 class DownBlock(nn.Module):
-    """Discriminator/encoder residual block: ReLU-conv-ReLU-conv-avgpool, shortcut conv1x1-avgpool; side /2."""
+    """Discriminator/encoder residual block: ReLU-conv-ReLU-conv-avgpool, shortcut conv1x1-avgpool; side /2
+    (side kept when down=False: the extra blocks of model.depth)."""
 
-    def __init__(self, cin: int, cout: int, use_sn: bool = True):
+    def __init__(self, cin: int, cout: int, use_sn: bool = True, down: bool = True):
         super().__init__()
+        self.pool = 2 if down else 1
         self.conv1 = sn_conv(cin, cout, 3, use_sn=use_sn)
         self.conv2 = sn_conv(cout, cout, 3, use_sn=use_sn)
         self.skip = sn_conv(cin, cout, 1, use_sn=use_sn)
@@ -68,7 +72,7 @@ class DownBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, cin, H, W) -> (B, cout, H/2, W/2)."""
         h = self.conv2(F.relu(self.conv1(F.relu(x))))
-        return F.avg_pool2d(h, 2) + F.avg_pool2d(self.skip(x), 2)
+        return F.avg_pool2d(h, self.pool) + F.avg_pool2d(self.skip(x), self.pool)
 
 
 def init_weights(module: nn.Module) -> None:

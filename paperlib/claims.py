@@ -71,14 +71,19 @@ def _scalability(cost: pd.DataFrame) -> dict[str, str]:
                                           "cost grows with the square of the feature-map positions"}
 
 
+QUALITY_CLAIMS = (   # (claim, the baseline it is tested against)
+    ("better image quality than a plain GAN (equal images seen)", "dcgan"),
+    ("better image quality than a plain GAN (equal wall-clock)", "dcgan_long"),
+    ("better image quality than a VAE", "vae"),
+    ("attention improves quality (same model without attention)", "noattn"),
+    ("the encoder and cross-attention add to a SAGAN", "sagan"),
+)
+
+
 def claims_table(summary: pd.DataFrame, cost: pd.DataFrame, size: int) -> pd.DataFrame:
     """One row per claim; `size` is the training image size of the quality runs."""
     return pd.DataFrame([
-        _quality(summary, "better image quality than a plain GAN (equal images seen)", "dcgan"),
-        _quality(summary, "better image quality than a plain GAN (equal wall-clock)", "dcgan_long"),
-        _quality(summary, "better image quality than a VAE", "vae"),
-        _quality(summary, "attention improves quality (same model without attention)", "noattn"),
-        _quality(summary, "the encoder and cross-attention add to a SAGAN", "sagan"),
+        *(_quality(summary, claim, baseline) for claim, baseline in QUALITY_CLAIMS),
         _speed(cost, size),
         _scalability(cost),
     ])

@@ -28,10 +28,11 @@ class DataConfig:
     name: str = "openmoji"          # openmoji | cifar10 | mnist | fashion_mnist | celeba | folder
     subset: str = "people_animals"  # OpenMoji only: faces | people | animals | people_animals | all
     skin_tones: bool = True         # OpenMoji only: keep skin-tone variants (near-duplicates of a base glyph)
-    root: str = ""                  # data root for torchvision sets and folders; "" = data/raw/<name>
+    root: str = ""                  # torchvision sets and folders: data root (relative: to the project); "" = data/raw/<name>
     image_size: int = 32            # side of the square images, pixels (a power of two, 16..256)
     holdout_fraction: float = 0.1   # OpenMoji/folder: share held out for evaluation (torchvision sets use their test split)
     download: bool = False          # torchvision sets: allow a download (needs internet)
+    fraction: float = 1.0           # share of the training split used, per class; smaller shares are nested subsets
 
     def validate(self) -> None:
         _choice("data.name", self.name, DATASETS)
@@ -40,6 +41,8 @@ class DataConfig:
             raise ConfigError(f"data.image_size={self.image_size}: use a power of two from 16 to 256")
         if not 0.0 < self.holdout_fraction < 0.5:
             raise ConfigError(f"data.holdout_fraction={self.holdout_fraction}: use a value in (0, 0.5)")
+        if not 0.0 < self.fraction <= 1.0:
+            raise ConfigError(f"data.fraction={self.fraction}: use a share of the training split in (0, 1]")
         if self.name == "folder" and not self.root:
             raise ConfigError("data.name='folder' needs data.root=<folder of images>")
 
@@ -57,12 +60,15 @@ class ModelConfig:
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     conditional: bool = True               # class-conditional BN in G and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
+    depth: int = 1                         # residual blocks per feature-map side in G, D and E ("hidden layers")
 
     def validate(self, image_size: int) -> None:
         _choice("model.arch", self.arch, ARCHS)
         if self.arch != "resnet" and (self.attn_res or self.cross_attn_res or self.conditional):
             raise ConfigError(f"model.arch={self.arch!r} has no attention and no class conditioning: set "
                               "model.attn_res=(), model.cross_attn_res=() and model.conditional=false")
+        if self.arch != "resnet" and self.depth != 1:
+            raise ConfigError(f"model.depth={self.depth} applies to the resnet architecture only: set model.depth=1")
         if self.arch == "dcgan" and self.encoder:
             raise ConfigError("model.arch='dcgan' is a plain GAN without encoder: set model.encoder=false")
         if not self.discriminator and not self.encoder:
@@ -77,7 +83,7 @@ class ModelConfig:
             raise ConfigError("model.cross_attn_res needs model.encoder=True (it attends to encoder features); "
                               "set model.cross_attn_res=() for a GAN without encoder")
         _choice("model.attn_impl", self.attn_impl, ("sdpa", "explicit"))
-        for name in ("z_dim", "ch", "ch_mult_max"):
+        for name in ("z_dim", "ch", "ch_mult_max", "depth"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
         if self.ch % 8:
@@ -106,6 +112,8 @@ class TrainConfig:
     sample_every: int = 500             # steps between sample grids (fixed z)
     ckpt_every: int = 500               # steps between checkpoints (always one at the end)
     device: str = "auto"                # auto (CUDA if present) | cpu | cuda
+    init_from: str = ""                 # checkpoint (relative to the project root, or absolute) whose weights
+                                        # start the run (transfer learning); "" = fresh initialisation
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every"):
@@ -124,6 +132,8 @@ class TrainConfig:
         _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))
         _choice("train.loss", self.loss, GAN_LOSSES)
         _choice("train.device", self.device, DEVICES)
+        if self.init_from and not self.init_from.endswith(".pt"):
+            raise ConfigError(f"train.init_from={self.init_from!r}: give a checkpoint file (.pt) of a trained run")
         for op in filter(None, self.diffaug.split(",")):
             _choice("train.diffaug operation", op, DIFFAUG_OPS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import warnings
@@ -48,6 +49,12 @@ class ImageSet:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    def subset(self, index: torch.Tensor | list[int]) -> "ImageSet":
+        """The images at `index`, in that order."""
+        index = torch.as_tensor(index, dtype=torch.long)
+        return ImageSet(self.images[index], self.labels[index], self.class_names, [self.ids[i] for i in index.tolist()],
+                        self.name)
+
     def batch(self, index: torch.Tensor | slice | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Images as float in [-1, 1] of shape (B, 3, H, W), and their labels."""
         return self.images[index].float().div(127.5).sub(1.0), self.labels[index]
@@ -62,12 +69,26 @@ def load_dataset(cfg: DataConfig, split: str = "train") -> ImageSet:
     if loader is None:
         raise DataError(f"unknown dataset {cfg.name!r}: use one of openmoji, cifar10, mnist, "
                         "fashion_mnist, celeba, folder")
-    return loader(cfg, split)
+    data = loader(cfg, split)
+    return data if split == "holdout" or cfg.fraction == 1.0 else fraction_of(data, cfg.fraction)
+
+
+def fraction_of(data: ImageSet, fraction: float) -> ImageSet:
+    """ceil(fraction * n_c) images of every class c, chosen by a hash of their ids: smaller fractions are
+    subsets of larger ones, and the choice is the same on every machine."""
+    keep = []
+    for k in range(data.num_classes):
+        members = (data.labels == k).nonzero().flatten().tolist()
+        ranked = sorted(members, key=lambda i: hashlib.sha256(data.ids[i].encode()).hexdigest())
+        keep += ranked[:math.ceil(fraction * len(members))]
+    out = data.subset(sorted(keep))
+    out.name = f"{data.name}[{fraction:g}]"
+    return out
 
 
 def data_root(cfg: DataConfig) -> Path:
-    """cfg.root, or data/raw/<name> when it is empty."""
-    return Path(cfg.root).expanduser() if cfg.root else paths.data_dir() / "raw" / cfg.name
+    """cfg.root (a relative one is under the project root), or data/raw/<name> when it is empty."""
+    return paths.project_root() / Path(cfg.root).expanduser() if cfg.root else paths.data_dir() / "raw" / cfg.name
 
 
 def _to_tensor(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:

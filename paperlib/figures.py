@@ -283,3 +283,6 @@ def self_vs_cross(preset: str) -> Path:
         ax.set_title(title, fontsize=8)
         ax.axis("off")
     return save_fig(fig, preset, "self_vs_cross")
+
+
+from . import study_figures  # noqa: E402,F401  (registers the figures of the §4.2 and §5 studies)

@@ -64,8 +64,9 @@ class DomainClassifier(nn.Module):
 
 
 def classifier_data(data: DataConfig) -> DataConfig:
-    """The labels the domain classifier learns: OpenMoji's Unicode groups (subset 'all'), else the set's own."""
-    return DataConfig(**{**data.__dict__, "subset": "all"}) if data.name == "openmoji" else data
+    """The labels the domain classifier learns: OpenMoji's Unicode groups (subset 'all'), else the set's own;
+    always the whole training split (data.fraction is what a model trains on, not what it is judged against)."""
+    return DataConfig(**{**data.__dict__, "fraction": 1.0, **({"subset": "all"} if data.name == "openmoji" else {})})
 
 
 def train_domain_classifier(data: DataConfig, path: Path, steps: int, seed: int = 0, batch_size: int = 128
@@ -117,7 +118,7 @@ def domain_classifier(data: DataConfig, path: Path, steps: int, seed: int = 0) -
     """The classifier's metadata, training it first unless path holds one for the same data, steps and seed."""
     if path.is_file():
         _, meta = load_domain_classifier(path)
-        if meta["data"] == classifier_data(data).__dict__ and meta["steps"] == steps and meta["seed"] == seed:
+        if DataConfig(**meta["data"]) == classifier_data(data) and meta["steps"] == steps and meta["seed"] == seed:
             return meta
     return train_domain_classifier(data, path, steps, seed)
 
@@ -138,6 +139,7 @@ class FeatureSpace:
     name: str
     net: nn.Module
     note: str
+    size: int | None = None      # images of another side are resized to it first (the domain classifier's size)
 
     @torch.no_grad()
     def extract(self, images: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,6 +153,9 @@ class FeatureSpace:
         return torch.cat(feats), torch.cat(logits)
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.size is not None and x.shape[-1] != self.size:
+            x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear", antialias=True,
+                              align_corners=False).round().clamp(0, 255).to(torch.uint8)
         if isinstance(self.net, DomainClassifier):
             h = self.net.features(x.float().div(127.5).sub(1.0))
             return h, self.net.head(h)
@@ -160,7 +165,8 @@ class FeatureSpace:
 def domain_space(path: Path) -> FeatureSpace:
     net, meta = load_domain_classifier(path)
     return FeatureSpace("domain", net, f"domain classifier ({len(meta['class_names'])} classes, held-out accuracy "
-                                       f"{meta['holdout_accuracy']:.3f}); not comparable with Inception FID")
+                                       f"{meta['holdout_accuracy']:.3f}); not comparable with Inception FID",
+                       meta["data"]["image_size"])
 
 
 def inception_space(weights_path: str | None = None) -> FeatureSpace:

@@ -9,6 +9,7 @@ Widths: a feature map of side r has ch * min(ch_mult_max, image_size // r) chann
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -38,12 +39,13 @@ class ModelArgs:
     encoder: bool
     arch: str = "resnet"
     discriminator: bool = True
+    depth: int = 1          # residual blocks per side (the first changes the side, the others keep it)
 
     @classmethod
     def from_config(cls, model: ModelConfig, image_size: int, n_classes: int) -> "ModelArgs":
         return cls(image_size, n_classes if model.conditional else 0, model.z_dim, model.ch, model.ch_mult_max,
                    tuple(model.attn_res), tuple(model.cross_attn_res), model.attn_impl,
-                   model.attn_value_half, model.encoder, model.arch, model.discriminator)
+                   model.attn_value_half, model.encoder, model.arch, model.discriminator, model.depth)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelArgs":
@@ -71,14 +73,17 @@ class Encoder(nn.Module):
         self.feature_sides = a.cross_attn_res
         self.stem = sn_conv(3, a.width(sides[0]), 3, use_sn=False)
         self.blocks = nn.ModuleList(DownBlock(a.width(r), a.width(r // 2), use_sn=False) for r in sides[:-1])
+        self.extra = _extra_blocks(a, sides[1:], lambda c: DownBlock(c, c, use_sn=False, down=False))
         self.head = nn.Linear(a.width(4), 2 * a.z_dim)
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[int, torch.Tensor]]:
         h = self.stem(x)                                        # (B, width(S), S, S)
         features = {h.shape[-1]: h} if h.shape[-1] in self.feature_sides else {}
-        for block in self.blocks:
+        for block, extra in zip(self.blocks, self.extra):
             h = block(h)                                        # side halves
+            for more in extra:
+                h = more(h)
             if h.shape[-1] in self.feature_sides:
                 features[h.shape[-1]] = h
         mu, logvar = self.head(F.relu(h).mean(dim=(2, 3))).chunk(2, dim=1)  # (B, z_dim) each
@@ -95,6 +100,7 @@ class Generator(nn.Module):
         self.z_dim, self.n_classes = a.z_dim, a.n_classes
         self.linear = sn_linear(a.z_dim, a.width(4) * 16)
         self.blocks = nn.ModuleList(UpBlock(a.width(r // 2), a.width(r), a.n_classes) for r in sides[1:])
+        self.extra = _extra_blocks(a, sides[1:], lambda c: UpBlock(c, c, a.n_classes, up=False))
         self.self_attn = nn.ModuleDict({str(r): SelfAttention2d(a.width(r), a.attn_impl, a.attn_value_half)
                                         for r in a.attn_res})
         self.cross_attn = nn.ModuleDict({str(r): CrossAttention2d(a.width(r), a.width(r), a.attn_impl,
@@ -118,8 +124,11 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None,
                 context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
         h = self._attend(self.linear(z).view(z.shape[0], -1, 4, 4), context)    # (B, width(4), 4, 4)
-        for block in self.blocks:
-            h = self._attend(block(h, y), context)                               # side doubles
+        for block, extra in zip(self.blocks, self.extra):
+            h = block(h, y)                                                      # side doubles
+            for more in extra:
+                h = more(h, y)
+            h = self._attend(h, context)
         return torch.tanh(self.to_rgb(F.relu(self.bn(h, None))))                 # (B, 3, S, S)
 
 
@@ -132,6 +141,7 @@ class Discriminator(nn.Module):
         sides = feature_sides(a.image_size)[::-1]               # S, S/2, ..., 4
         self.stem = sn_conv(3, a.width(sides[0]), 3)
         self.blocks = nn.ModuleList(DownBlock(a.width(r), a.width(r // 2)) for r in sides[:-1])
+        self.extra = _extra_blocks(a, sides[1:], lambda c: DownBlock(c, c, down=False))
         self.self_attn = nn.ModuleDict({str(r): SelfAttention2d(a.width(r), a.attn_impl, a.attn_value_half)
                                         for r in a.attn_res})
         self.linear = sn_linear(a.width(4), 1)
@@ -145,13 +155,21 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self._attend(self.stem(x))                          # (B, width(S), S, S)
-        for block in self.blocks:
-            h = self._attend(block(h))                          # side halves
+        for block, extra in zip(self.blocks, self.extra):
+            h = block(h)                                        # side halves
+            for more in extra:
+                h = more(h)
+            h = self._attend(h)
         pooled = F.relu(h).sum(dim=(2, 3))                      # (B, width(4))
         score = self.linear(pooled).squeeze(1)                  # (B,)
         if self.embed is not None:
             score = score + (self.embed(y) * pooled).sum(dim=1)
         return score
+
+
+def _extra_blocks(a: ModelArgs, sides: tuple[int, ...], make: Callable[[int], nn.Module]) -> nn.ModuleList:
+    """depth - 1 side-keeping blocks after each side-changing block (empty at depth 1: the same state dict)."""
+    return nn.ModuleList(nn.ModuleList(make(a.width(r)) for _ in range(a.depth - 1)) for r in sides)
 
 
 # ----------------------------------------------------------------------------- the full model

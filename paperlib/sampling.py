@@ -28,20 +28,21 @@ def generate(nets: Networks, n: int, labels: torch.Tensor | int | None = None, s
     return torch.cat(out).float().cpu()
 
 
-@torch.no_grad()
 def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
-           context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+           context: dict[int, torch.Tensor] | None = None, grad: bool = False) -> torch.Tensor:
     """G_ema(z) normalised with the statistics of this batch, as in training's reconstruction path.
 
     The EMA generator's stored statistics describe generation from z ~ N(0, I), whose features
     differ from those of encoded (and cross-attending) latents. Running statistics are left unchanged.
+    grad=True keeps the graph (attacks differentiate through the decoder).
     """
     norms = nets.G_ema.batch_norms()
     for m in norms:
         m.train()
         m.track_running_stats = False                      # batch statistics; stored ones neither used nor updated
     try:
-        return nets.G_ema(z, y if nets.args.n_classes else None, context).float()
+        with torch.set_grad_enabled(grad):
+            return nets.G_ema(z, y if nets.args.n_classes else None, context).float()
     finally:
         for m in norms:
             m.eval()

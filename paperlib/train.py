@@ -20,14 +20,14 @@ from torch.nn.utils.parametrize import cached
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
-from . import losses
+from . import losses, paths
 from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 from .data import ImageSet, load_dataset
 from .distributed import all_true, barrier, checksum, gather, init_world
 from .env import env_info, rng_state, seed_everything, select_device, set_rng_state
-from .errors import ConfigError, TrainingDiverged
+from .errors import CheckpointError, ConfigError, TrainingDiverged
 from .models import Generator, ModelArgs, Networks, reparameterize
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
@@ -96,6 +96,12 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         if len(ranks) == world.size:
             set_rng_state(ranks[world.rank])
         step = state["step"]
+    elif t.init_from and world.main:
+        fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
+        (run_dir / "init_from.json").write_text(json.dumps({"checkpoint": t.init_from, "fresh": fresh}, indent=2))
+    if t.init_from and world.size > 1:
+        for p in nets.state_dict().values():    # rank 0's loaded weights on every rank
+            torch.distributed.broadcast(p, 0)
 
     def checkpoint() -> None:
         rng = gather(world, rng_state())            # every rank's RNG, so a resume continues each stream
@@ -212,6 +218,30 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             "replica_checksums": replicas, "parameters": nets.parameter_counts()}
 
 
+def transfer_weights(nets: Networks, path: Path) -> list[str]:
+    """Start from another run's weights (transfer learning): every tensor whose name and shape match is copied.
+
+    Returns the names left at their fresh initialisation, e.g. the class embeddings when the new data set has
+    another number of classes. Optimiser states are not carried over: the fine-tuning run starts its own.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"train.init_from={path}: no such checkpoint; train the source run first or fix the path")
+    source = load_checkpoint(path, next(nets.parameters()).device)
+    if "networks" not in source:
+        raise CheckpointError(f"train.init_from={path} is not a model checkpoint (no 'networks'); give a "
+                              "checkpoints/step_*.pt file of a trained run")
+    if source.get("model_args", {}).get("arch", "resnet") != nets.args.arch:
+        raise ConfigError(f"train.init_from={path} holds a {source['model_args'].get('arch')!r} model; this run "
+                          f"is {nets.args.arch!r}")
+    own = nets.state_dict()
+    matched = {k: v for k, v in source["networks"].items() if k in own and own[k].shape == v.shape}
+    if not matched:
+        raise ConfigError(f"train.init_from={path}: no weight matches this model's names and shapes; fine-tune "
+                          "from a run of the same architecture, width and image size")
+    nets.load_state_dict(matched, strict=False)
+    return sorted(k for k in own if k not in matched and not k.endswith(BN_BUFFERS))
+
+
 class GeneratorStep(nn.Module):
     """Both generator passes of a step in one forward (DDP expects one forward per backward).
 
@@ -325,7 +355,9 @@ def _write_or_check_config(cfg: Config, run_dir: Path) -> None:
     path = run_dir / "config.json"
     if path.is_file():
         old = json.loads(path.read_text())
-        old_cmp, new_cmp = dict(old["config"]), cfg.to_dict()
+        # rebuilt through Config, so fields added since the run started compare at their defaults
+        old_cmp, new_cmp = Config.from_dict(old["config"]).to_dict(), cfg.to_dict()
+        old_cmp = json.loads(json.dumps(old_cmp))
         old_cmp["train"] = {**old_cmp["train"], "steps": None}
         new_cmp["train"] = {**new_cmp["train"], "steps": None}
         new_cmp = json.loads(json.dumps(new_cmp))

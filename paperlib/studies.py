@@ -1,0 +1,337 @@
+"""The paper's §4.2 and §5 as experiments: other data sets, hyperparameter sensitivity, data scaling and
+transfer learning (the adversarial part of §5.3 is in robustness.py).
+
+Every study run starts from the preset's recipe at the study budget (`StudyPlan.steps` x `batch_size`,
+the same for every run, so the same images seen) and lives in runs/studies/<name>. Quality is measured
+on each data set's own domain classifier with `eval_images` fakes per draw; 64 px samples are resized to
+the classifier's 32 px, so every run of a data set is judged in one feature space.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import paths
+from .claims import _quality
+from .config import Config, DataConfig, get_config
+from .data import ImageSet, load_dataset
+from .errors import DataError
+from .evaluate import RUN_COLUMNS, evaluate_run, floor_row, summarize
+from .experiments import model_config
+from .metrics import FeatureSpace, domain_classifier, domain_space
+from .train import latest_checkpoint, train
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """What a preset trains and measures for §4.2 and §5."""
+
+    steps: int                          # generator steps of every study run
+    batch_size: int
+    datasets: tuple[str, ...]           # §4.2: data sets besides OpenMoji (skipped, with the reason, when absent)
+    dataset_models: tuple[str, ...]     # models trained on each of them (experiments.MODELS)
+    variants: tuple[str, ...]           # §5.1: VARIANTS of our model on OpenMoji
+    fractions: tuple[float, ...]        # §5.2: shares of the OpenMoji training split
+    classifier_steps: int               # domain classifier of each extra data set
+    eval_images: int                    # fakes per draw (= held-out images used); the real reference holds 4x
+    draws: int
+    attack_eps: tuple[float, ...]       # §5.3: L-inf radii on the [0, 1] scale
+    pgd_steps: int
+    attack_images: int
+
+
+STUDY_PLANS: dict[str, StudyPlan] = {
+    "smoke": StudyPlan(4, 16, ("fashion_mnist", "cifar10"), ("attngan", "dcgan"), ("ch8", "depth2"), (0.3, 1.0),
+                       10, 48, 1, (8 / 255,), 2, 8),
+    # ~35 minutes on 2 CPU cores
+    "quick": StudyPlan(300, 16, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "vae", "dcgan"),
+                       ("ch8", "ch32", "depth2", "size64", "lr_low", "lr_high", "attn8", "attn_none"),
+                       (0.1, 0.3, 1.0), 600, 1000, 2, (2 / 255, 8 / 255), 10, 64),
+    "full": StudyPlan(1000, 32, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
+                      ("ch8", "ch32", "depth2", "size64", "lr_low", "lr_high", "attn8", "attn32", "attn_none"),
+                      (0.1, 0.3, 1.0), 600, 2000, 3, (2 / 255, 4 / 255, 8 / 255), 20, 128),
+    "paper": StudyPlan(20000, 64, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
+                       ("ch8", "ch32", "depth2", "size64", "lr_low", "lr_high", "attn8", "attn32", "attn_none"),
+                       (0.1, 0.3, 1.0), 3000, 5000, 5, (2 / 255, 4 / 255, 8 / 255), 40, 256),
+}
+
+# §5.1: name -> (what changes, config overrides on our model)
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "base": ("our model at the study budget", {}),
+    "ch8": ("half the width (model.ch=8)", {"model.ch": 8}),
+    "ch32": ("twice the width (model.ch=32)", {"model.ch": 32}),
+    "depth2": ("two residual blocks per feature-map side (model.depth=2)", {"model.depth": 2}),
+    "size64": ("64 px images (attention stays at the 16 and 8 px feature maps)", {"data.image_size": 64}),
+    "lr_low": ("learning rates halved", {"train.lr_g": 1e-4, "train.lr_d": 2e-4}),
+    "lr_high": ("learning rates doubled", {"train.lr_g": 4e-4, "train.lr_d": 8e-4}),
+    "attn8": ("self-attention at 8 px instead of 16", {"model.attn_res": (8,)}),
+    "attn32": ("self-attention at 32 px instead of 16", {"model.attn_res": (32,)}),
+    "attn_none": ("no self-attention (cross-attention kept)", {"model.attn_res": ()}),
+}
+
+# §4.2: where each data set may be found, in order; the first that loads is used
+SOURCES: dict[str, tuple[DataConfig, ...]] = {
+    "openmoji": (DataConfig(),),
+    "fashion_mnist": (DataConfig(name="fashion_mnist"),),    # data/raw/fashion_mnist, else Debian's files
+    "cifar10": (DataConfig(name="cifar10"),                  # torchvision's pickles in data/raw/cifar10
+                DataConfig(name="folder", root="data/raw/cifar10-folder")),   # or any ImageFolder of CIFAR-10
+}
+
+
+def study_plan(preset: str) -> StudyPlan:
+    return STUDY_PLANS.get(preset, STUDY_PLANS["quick"])
+
+
+def study_config(preset: str, data: DataConfig, model: str = "attngan", **overrides: Any) -> Config:
+    """The preset's recipe on `data` at the study budget, with a model's changes and then `overrides`."""
+    p = study_plan(preset)
+    base = get_config(preset)
+    base = replace(base, data=replace(data, image_size=base.data.image_size))
+    base = base.override(**{"train.steps": p.steps, "train.batch_size": p.batch_size, "train.sample_every": p.steps,
+                            "train.ckpt_every": p.steps, "train.log_every": max(1, p.steps // 20)})
+    cfg = model_config(base, model)
+    return cfg.override(**overrides) if overrides else cfg
+
+
+def find_source(name: str, image_size: int) -> tuple[DataConfig | None, str]:
+    """The first source of `name` whose held-out split loads, and a line saying which (or why none)."""
+    reasons = []
+    for source in SOURCES[name]:
+        source = replace(source, image_size=image_size)
+        try:
+            held = load_dataset(source, "holdout")
+        except DataError as e:
+            reasons.append(str(e))
+            continue
+        where = source.root or f"data/raw/{source.name} (or the system's files)"
+        return source, f"{name}: {source.name} loader, {where}, {len(held)} held-out images"
+    return None, f"{name}: not available ({' | '.join(reasons)})"
+
+
+def run_dir(preset: str, name: str) -> Path:
+    return paths.runs_dir(preset) / "studies" / name
+
+
+@dataclass
+class Reference:
+    """What a data set's runs are judged against: a feature space and capped real sets."""
+
+    space: FeatureSpace
+    train: ImageSet          # the training split (label frequencies)
+    holdout: ImageSet        # eval_images held-out images (as many fakes per draw)
+    real: torch.Tensor       # features of up to 4 x eval_images training images
+
+
+def reference(data: DataConfig, classifier: Path, classifier_steps: int, eval_images: int, seed: int = 0
+              ) -> tuple[Reference, dict[str, Any]]:
+    """Train (or reuse) the data set's domain classifier and extract the real reference features."""
+    meta = domain_classifier(data, classifier, classifier_steps, seed)
+    space = domain_space(classifier)
+    train_set, held = load_dataset(data, "train"), load_dataset(data, "holdout")
+    gen = torch.Generator().manual_seed(seed)
+    held = held.subset(torch.randperm(len(held), generator=gen)[:eval_images].sort().values)
+    real_idx = torch.randperm(len(train_set), generator=gen)[:4 * eval_images].sort().values
+    real, _ = space.extract(train_set.images[real_idx])
+    return Reference(space, train_set, held, real), meta
+
+
+def evaluate_runs(runs: dict[str, Path], ref: Reference, draws: int) -> pd.DataFrame:
+    """One row per run (name -> folder) with the quality metrics, after the real-data floor."""
+    rows = [{"name": "real (held-out)", **floor_row(ref.space, ref.real, ref.holdout)}]
+    for name, folder in runs.items():
+        cfg = Config.from_dict(json.loads((folder / "config.json").read_text())["config"])
+        held = ref.holdout
+        if cfg.data.image_size != held.images.shape[-1]:     # reconstruct at the run's own size (size64)
+            other = load_dataset(cfg.data, "holdout")
+            where = {id_: k for k, id_ in enumerate(other.ids)}
+            held = other.subset([where[i] for i in held.ids])
+        row = evaluate_run(folder, ref.space, ref.real, ref.train, held, draws, cfg.train.seed)
+        rows.append({"name": name, "model": name, "seed": cfg.train.seed, **row})
+    return pd.DataFrame(rows)
+
+
+def _trained(preset: str, runs: dict[str, Config], data: ImageSet | None = None) -> dict[str, Path]:
+    """Train (resume, or skip when complete) each named study run; name -> folder."""
+    out = {}
+    for name, cfg in runs.items():
+        out[name] = run_dir(preset, name)
+        train(cfg, out[name], progress=False, data=data)
+    return out
+
+
+def classifier_path(preset: str, dataset: str) -> Path:
+    """OpenMoji's classifier is 04_evaluation's; the other data sets get their own file."""
+    return paths.results_dir(preset) / "classifier" / ("domain.pt" if dataset == "openmoji" else f"{dataset}.pt")
+
+
+def openmoji_reference(preset: str) -> Reference:
+    from .experiments import plan
+
+    p = study_plan(preset)
+    data = replace(SOURCES["openmoji"][0], image_size=get_config(preset).data.image_size)
+    return reference(data, classifier_path(preset, "openmoji"), plan(preset).classifier_steps, p.eval_images)[0]
+
+
+# ----------------------------------------------------------------------------- §4.2 several data sets
+def datasets_study(preset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train the plan's models on every available extra data set and evaluate them on its own classifier.
+
+    Returns (quality: one row per data set and run, after each set's real-data floor; sources: one row per set).
+    """
+    p = study_plan(preset)
+    size = get_config(preset).data.image_size
+    quality, sources = [], []
+    for name in p.datasets:
+        data, line = find_source(name, size)
+        sources.append({"dataset": name, "available": data is not None, "source": line})
+        if data is None:
+            continue
+        train_set = load_dataset(data, "train")                 # once: a folder of JPEGs is slow to read
+        runs = _trained(preset, {f"{name}-{m}": study_config(preset, data, m) for m in p.dataset_models}, train_set)
+        ref, meta = reference(data, classifier_path(preset, name), p.classifier_steps, p.eval_images)
+        df = evaluate_runs(runs, ref, p.draws)
+        df["model"] = [m if m == "real (held-out)" else m.split("-", 1)[1] for m in df["model"]]
+        df.insert(0, "dataset", name)
+        df["classifier_accuracy"] = meta["holdout_accuracy"]
+        quality.append(df)
+        sources[-1]["classifier_accuracy"] = meta["holdout_accuracy"]
+        sources[-1]["n_train"] = len(train_set)
+    return (pd.concat(quality, ignore_index=True) if quality else pd.DataFrame(), pd.DataFrame(sources))
+
+
+def dataset_claims(quality: pd.DataFrame, chain_claims: pd.DataFrame | None, preset: str) -> pd.DataFrame:
+    """The quality claims per data set (long form): the chain's OpenMoji verdicts, then each study data set's."""
+    from .claims import QUALITY_CLAIMS
+
+    p = study_plan(preset)
+    rows = []
+    if chain_claims is not None:
+        cfg = get_config(preset)
+        for _, r in chain_claims[chain_claims["claim"].isin([c for c, _ in QUALITY_CLAIMS])].iterrows():
+            rows.append({"dataset": "openmoji", "budget": f"04_evaluation: {cfg.train.steps} steps x "
+                         f"{cfg.train.batch_size}", **r.to_dict()})
+    for dataset, group in (quality.groupby("dataset", sort=False) if len(quality) else []):
+        summary = summarize(group)
+        for claim, baseline in QUALITY_CLAIMS:
+            if baseline in set(summary["model"]):
+                rows.append({"dataset": dataset, "budget": f"07 study: {p.steps} steps x {p.batch_size}, one seed",
+                             **_quality(summary, claim, baseline)})
+    return pd.DataFrame(rows)
+
+
+def claims_by_dataset(long: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts as a table with a column per data set."""
+    wide = long.pivot(index="claim", columns="dataset", values="verdict")
+    order = list(dict.fromkeys(long["claim"]))
+    return wide.reindex(order)[list(dict.fromkeys(long["dataset"]))].reset_index().fillna("not measured")
+
+
+# ----------------------------------------------------------------------------- §5.1 hyperparameters
+def sensitivity_study(preset: str) -> pd.DataFrame:
+    """Our model at the study budget on OpenMoji with one change at a time (VARIANTS); quality and cost."""
+    p = study_plan(preset)
+    data = SOURCES["openmoji"][0]
+    configs = {f"openmoji-{v}": study_config(preset, data, "attngan", **VARIANTS[v][1]) for v in ("base", *p.variants)}
+    runs = _trained(preset, configs)
+    df = evaluate_runs(runs, openmoji_reference(preset), p.draws)
+    df["variant"] = [n.removeprefix("openmoji-") for n in df["name"]]
+    df["change"] = [VARIANTS[v][0] if v in VARIANTS else "real held-out images (the floor)" for v in df["variant"]]
+    df["params_G"] = [_parameters(runs[n])["G"] if n in runs else None for n in df["name"]]
+    return df
+
+
+def _parameters(folder: Path) -> dict[str, int]:
+    from .checkpoint import networks_from_checkpoint
+
+    return networks_from_checkpoint(latest_checkpoint(folder)).parameter_counts()
+
+
+# ----------------------------------------------------------------------------- §5.2 data scaling
+def scaling_study(preset: str) -> pd.DataFrame:
+    """Our model on growing shares of the OpenMoji training split, with and without DiffAugment."""
+    p = study_plan(preset)
+    data = SOURCES["openmoji"][0]
+    configs, meta = {}, {}
+    for fraction in p.fractions:
+        for aug in (True, False):
+            name = "openmoji-base" if fraction == 1.0 and aug else \
+                f"openmoji-frac{round(100 * fraction)}-{'aug' if aug else 'noaug'}"
+            cfg = study_config(preset, data, "attngan", **{"data.fraction": fraction,
+                                                            **({} if aug else {"train.diffaug": ""})})
+            configs[name] = cfg
+            meta[name] = {"fraction": fraction, "diffaug": cfg.train.diffaug or "none",
+                          "n_train": len(load_dataset(cfg.data, "train"))}
+    df = evaluate_runs(_trained(preset, configs), openmoji_reference(preset), p.draws)
+    for key in ("fraction", "diffaug", "n_train"):
+        df[key] = [meta.get(n, {}).get(key) for n in df["name"]]
+    return df
+
+
+# ----------------------------------------------------------------------------- §5.3 transfer learning
+def transfer_study(preset: str) -> pd.DataFrame:
+    """Fine-tune the OpenMoji base run on the first available extra data set; against training from scratch
+    for the same steps (the §4.2 run of our model on that set)."""
+    p = study_plan(preset)
+    size = get_config(preset).data.image_size
+    target = next(((n, d) for n in p.datasets for d in [find_source(n, size)[0]] if d is not None), None)
+    if target is None:
+        return pd.DataFrame()
+    name, data = target
+    source = _trained(preset, {"openmoji-base": study_config(preset, SOURCES["openmoji"][0])})["openmoji-base"]
+    ckpt = latest_checkpoint(source)
+    init = str(ckpt.relative_to(paths.project_root())) if ckpt.is_relative_to(paths.project_root()) else str(ckpt)
+    train_set = load_dataset(data, "train")
+    runs = _trained(preset, {f"{name}-attngan": study_config(preset, data),
+                             f"transfer-{name}": study_config(preset, data, **{"train.init_from": init})}, train_set)
+    ref, _ = reference(data, classifier_path(preset, name), p.classifier_steps, p.eval_images)
+    df = evaluate_runs(runs, ref, p.draws)
+    df.insert(0, "dataset", name)
+    df["init"] = ["-" if n == "real (held-out)" else "scratch" if n.endswith("-attngan") else f"from {init}"
+                  for n in df["name"]]
+    fresh = json.loads((runs[f"transfer-{name}"] / "init_from.json").read_text())["fresh"]
+    df["fresh_tensors"] = [len(fresh) if n.startswith("transfer-") else None for n in df["name"]]
+    return df
+
+
+STUDY_COLUMNS = {**RUN_COLUMNS,
+    "dataset": "data set of the run", "name": "study run folder under runs/studies/ ('real (held-out)': the floor)",
+    "variant": "§5.1 change (VARIANTS)", "change": "what the variant changes",
+    "fraction": "share of the OpenMoji training split", "diffaug": "DiffAugment policy on D's inputs",
+    "n_train": "training images the run saw (the share of the split)",
+    "classifier_accuracy": "held-out accuracy of the data set's domain classifier",
+    "init": "how the run started: scratch, or from the named checkpoint",
+    "fresh_tensors": "tensors the source checkpoint could not provide (another shape: class embeddings)",
+    "params_G": "generator parameters",
+}
+SOURCE_COLUMNS = {
+    "dataset": "data set", "available": "whether a source of it loaded on this machine",
+    "source": "the loader and folder used, or why none was found",
+    "classifier_accuracy": "held-out accuracy of its domain classifier", "n_train": "training images",
+}
+
+
+# ----------------------------------------------------------------------------- §5.3 adversarial inputs
+def attack_study(preset: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Attack the encoder of the OpenMoji base run on held-out images, with and without input filters.
+
+    Returns the robustness table and example images (uint8, the strongest latent PGD) for the figure.
+    """
+    from .arrays import to_uint8
+    from .checkpoint import networks_from_checkpoint
+    from .robustness import robustness_table
+
+    p = study_plan(preset)
+    source = _trained(preset, {"openmoji-base": study_config(preset, SOURCES["openmoji"][0])})["openmoji-base"]
+    nets = networks_from_checkpoint(latest_checkpoint(source)).eval()
+    cfg = get_config(preset)
+    held = load_dataset(replace(SOURCES["openmoji"][0], image_size=cfg.data.image_size), "holdout")
+    idx = torch.randperm(len(held), generator=torch.Generator().manual_seed(cfg.train.seed))[:p.attack_images]
+    x, y = held.batch(idx.sort().values)
+    rows, examples = robustness_table(nets, x, y, p.attack_eps, p.pgd_steps, cfg.train.seed)
+    return pd.DataFrame(rows), {k: to_uint8(v[:8].cpu()) for k, v in examples.items()}
