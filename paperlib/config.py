@@ -28,7 +28,7 @@ class DataConfig:
     name: str = "openmoji"          # openmoji | cifar10 | mnist | fashion_mnist | celeba | folder
     subset: str = "people_animals"  # OpenMoji only: faces | people | animals | people_animals | all
     skin_tones: bool = True         # OpenMoji only: keep skin-tone variants (near-duplicates of a base glyph)
-    root: str = ""                  # torchvision sets and folders: data root (relative: to the project); "" = data/raw/<name>
+    root: str = ""                  # torchvision sets, folders: data root (relative: to the project); "" = data/raw/<name>
     image_size: int = 32            # side of the square images, pixels (a power of two, 16..256)
     holdout_fraction: float = 0.1   # OpenMoji/folder: share held out for evaluation (torchvision sets use their test split)
     download: bool = False          # torchvision sets: allow a download (needs internet)

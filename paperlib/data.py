@@ -203,22 +203,36 @@ def _folder(cfg: DataConfig, split: str) -> ImageSet:
         samples = [(str(p), 0) for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not samples:
         raise DataError(f"folder: no image files ({', '.join(IMAGE_SUFFIXES)}) in {root}")
-    images, labels, ids = [], [], []
+    chosen = []
     for path, label in samples:
         rel = str(Path(path).relative_to(root))
         in_holdout = int(hashlib.sha256(rel.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < cfg.holdout_fraction
-        if in_holdout != (split == "holdout"):
-            continue
+        if in_holdout == (split == "holdout"):
+            stat = os.stat(path)
+            chosen.append((path, label, rel, stat.st_size, stat.st_mtime_ns))
+    key = (str(root), cfg.image_size, split, tuple(classes), tuple(chosen))
+    if key not in _FOLDER_CACHE:                # decoding tens of thousands of files takes a while: once per process
+        _FOLDER_CACHE.clear()
+        _FOLDER_CACHE[key] = _decode_folder(root, classes, chosen, cfg.image_size, split)
+    return _FOLDER_CACHE[key]
+
+
+_FOLDER_CACHE: dict[tuple, ImageSet] = {}      # the last folder split decoded, keyed by its files' sizes and times
+
+
+def _decode_folder(root: Path, classes: list[str], chosen: list[tuple], image_size: int, split: str) -> ImageSet:
+    images, labels, ids = [], [], []
+    for path, label, rel, _, _ in chosen:
         try:
             with Image.open(path) as img:
                 img = img.convert("RGB")
         except (UnidentifiedImageError, OSError) as e:
             warnings.warn(f"skipping unreadable image {path}: {e}", stacklevel=2)
             continue
-        if min(img.size) < cfg.image_size:
+        if min(img.size) < image_size:
             raise DataError(f"folder: {path} is {img.width}x{img.height}, smaller than data.image_size="
-                            f"{cfg.image_size}; lower data.image_size or remove the file")
-        images.append(np.asarray(_square(img, cfg.image_size)))
+                            f"{image_size}; lower data.image_size or remove the file")
+        images.append(np.asarray(_square(img, image_size)))
         labels.append(label)
         ids.append(rel)
     if not images:

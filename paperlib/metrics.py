@@ -154,8 +154,7 @@ class FeatureSpace:
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.size is not None and x.shape[-1] != self.size:
-            x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear", antialias=True,
-                              align_corners=False).round().clamp(0, 255).to(torch.uint8)
+            x = F.interpolate(x.float(), size=(self.size, self.size), mode="area").round().clamp(0, 255).to(torch.uint8)
         if isinstance(self.net, DomainClassifier):
             h = self.net.features(x.float().div(127.5).sub(1.0))
             return h, self.net.head(h)

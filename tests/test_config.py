@@ -31,6 +31,10 @@ def test_overrides_parse_command_line_strings():
     ({"train.steps": "many"}, "could not parse"),
     ({"train.steps": 1.5}, "expected int"),
     ({"model.encoder": False}, "cross_attn_res needs model.encoder=True"),
+    ({"data.fraction": 0.0}, "share of the training split in (0, 1]"),
+    ({"data.fraction": 1.5}, "share of the training split in (0, 1]"),
+    ({"model.depth": 0}, "positive integer"),
+    ({"train.init_from": "runs/attngan"}, "give a checkpoint file (.pt)"),
 ])
 def test_bad_values_get_a_message_that_names_the_fix(overrides, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -47,3 +51,9 @@ def test_from_dict_rejects_unknown_fields():
     d["model"]["heads"] = 4
     with pytest.raises(ConfigError, match="unknown field.*heads"):
         Config.from_dict(d)
+
+
+def test_depth_belongs_to_the_resnet_architecture():
+    with pytest.raises(ConfigError, match="resnet architecture only"):
+        get_config("quick", **{"model.arch": "dcgan", "model.encoder": False, "model.attn_res": (),
+                               "model.cross_attn_res": (), "model.conditional": False, "model.depth": 2})

@@ -45,3 +45,16 @@ def test_ema_generator_starts_equal_and_frozen():
     nets = Networks(ModelArgs.from_config(get_config("smoke").model, 16, 3))
     for p, q in zip(nets.G.parameters(), nets.G_ema.parameters()):
         assert torch.equal(p, q) and not q.requires_grad
+
+
+def test_depth_adds_side_keeping_blocks_and_depth_one_keeps_the_old_state_dict():
+    base = get_config("smoke")
+    deep = base.override(**{"model.depth": 3})
+    one = Networks(ModelArgs.from_config(base.model, 16, 3))
+    three = Networks(ModelArgs.from_config(deep.model, 16, 3))
+    assert not any(".extra." in k for k in one.state_dict())
+    assert sum(".extra." in k for k in three.state_dict()) > 0
+    x, y = torch.randn(2, 3, 16, 16), torch.tensor([0, 2])
+    mu, _, features = three.E(x)
+    assert three.G(mu, y, features).shape == (2, 3, 16, 16) and three.D(x, y).shape == (2,)
+    assert three.parameter_counts()["G"] > one.parameter_counts()["G"]

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from paperlib import TrainingDiverged, get_config, train
-from paperlib.checkpoint import load_checkpoint
-from paperlib.train import batch_indices, same_class_partner
+from paperlib.checkpoint import load_checkpoint, save_checkpoint
+from paperlib.errors import CheckpointError
+from paperlib.train import batch_indices, latest_checkpoint, same_class_partner
 
 
 def test_run_folder_holds_config_stats_samples_and_checkpoints(tmp_path, smoke_cfg, smoke_data):
@@ -130,3 +131,37 @@ def test_two_threaded_runs_of_the_quick_model_are_bitwise_identical(tmp_path):
     a = train(cfg, tmp_path / "a", progress=False)["replica_checksums"]
     b = train(cfg, tmp_path / "b", progress=False)["replica_checksums"]
     assert a == b
+
+
+def test_a_run_started_before_new_config_fields_resumes_at_their_defaults(tmp_path, smoke_cfg, smoke_data):
+    train(smoke_cfg.override(**{"train.steps": 2}), tmp_path, progress=False, data=smoke_data)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["config"]["data"]["fraction"], saved["config"]["model"]["depth"], saved["config"]["train"]["init_from"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))          # as written by an older paperlib
+    assert train(smoke_cfg, tmp_path, progress=False, data=smoke_data)["steps"] == 4
+
+
+def test_init_from_copies_every_matching_tensor_and_reports_the_rest(tmp_path, smoke_cfg, smoke_data):
+    source = train(smoke_cfg, tmp_path / "source", progress=False, data=smoke_data)
+    two_classes = (smoke_data.labels % 2 == 0).long()          # another class count: new class embeddings
+    other = type(smoke_data)(smoke_data.images, two_classes, ["even", "odd"], smoke_data.ids, "two")
+    cfg = smoke_cfg.override(**{"train.steps": 1, "train.lr_g": 1e-9, "train.lr_d": 1e-9,
+                                "train.init_from": source["checkpoint"]})
+    train(cfg, tmp_path / "target", progress=False, data=other)
+    fresh = json.loads((tmp_path / "target" / "init_from.json").read_text())["fresh"]
+    assert fresh and all("embed" in k for k in fresh)
+    src = load_checkpoint(source["checkpoint"])["networks"]
+    dst = load_checkpoint(latest_checkpoint(tmp_path / "target"))["networks"]
+    weight = "E.head.weight"                                    # the encoder has no class input
+    assert torch.allclose(src[weight], dst[weight], atol=1e-6)
+    assert src["G.blocks.0.bn1.embed.weight"].shape != dst["G.blocks.0.bn1.embed.weight"].shape
+
+
+def test_init_from_a_missing_or_foreign_file_says_what_to_give(tmp_path, smoke_cfg, smoke_data):
+    with pytest.raises(FileNotFoundError, match="train the source run first"):
+        train(smoke_cfg.override(**{"train.init_from": str(tmp_path / "nope.pt")}), tmp_path / "a", progress=False,
+              data=smoke_data)
+    save_checkpoint(tmp_path / "clf.pt", {"classifier": {}, "meta": {}})
+    with pytest.raises(CheckpointError, match="not a model checkpoint"):
+        train(smoke_cfg.override(**{"train.init_from": str(tmp_path / "clf.pt")}), tmp_path / "b", progress=False,
+              data=smoke_data)

@@ -1,0 +1,76 @@
+"""The §4.2 and §5 studies: data fractions, sources, plans and the per-data-set claims table."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from paperlib import get_config, load_dataset
+from paperlib.config import DataConfig
+from paperlib.data import ImageSet, fraction_of
+from paperlib.metrics import FeatureSpace
+from paperlib.studies import STUDY_PLANS, VARIANTS, claims_by_dataset, find_source, study_config
+
+
+def _set(n_per_class: tuple[int, ...]) -> ImageSet:
+    labels = torch.cat([torch.full((n,), k) for k, n in enumerate(n_per_class)])
+    return ImageSet(torch.zeros(len(labels), 3, 4, 4, dtype=torch.uint8), labels,
+                    [f"c{k}" for k in range(len(n_per_class))], [f"img{i}" for i in range(len(labels))], "toy")
+
+
+def test_fractions_are_nested_and_keep_every_class():
+    data = _set((50, 10, 3))
+    small, large = fraction_of(data, 0.1), fraction_of(data, 0.3)
+    assert small.labels.bincount().tolist() == [5, 1, 1] and large.labels.bincount().tolist() == [15, 3, 1]
+    assert set(small.ids) <= set(large.ids)
+
+
+def test_the_training_split_honours_data_fraction_and_the_holdout_does_not():
+    cfg = get_config("smoke")
+    full, part = load_dataset(cfg.data, "train"), load_dataset(cfg.override(**{"data.fraction": 0.25}).data, "train")
+    assert 0.2 * len(full) < len(part) < 0.35 * len(full)
+    assert len(load_dataset(cfg.override(**{"data.fraction": 0.25}).data, "holdout")) == \
+        len(load_dataset(cfg.data, "holdout"))
+
+
+def test_a_missing_data_set_is_reported_with_every_reason(tmp_path, monkeypatch):
+    import paperlib.data as data
+
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "none")
+    source, line = find_source("cifar10", 32)
+    assert source is None and "cifar-10-batches-py" in line and "cifar10-folder" in line
+    source, line = find_source("fashion_mnist", 32)
+    assert source is None and "dataset-fashion-mnist" in line
+
+
+@pytest.mark.parametrize("preset", list(STUDY_PLANS))
+def test_every_study_config_of_every_plan_is_valid(preset):
+    plan = STUDY_PLANS[preset]
+    for variant in ("base", *plan.variants):
+        cfg = study_config(preset, DataConfig(), "attngan", **VARIANTS[variant][1])
+        assert cfg.train.steps == plan.steps and cfg.train.batch_size == plan.batch_size
+    for model in plan.dataset_models:
+        assert study_config(preset, DataConfig(name="fashion_mnist"), model).data.name == "fashion_mnist"
+
+
+def test_claims_by_dataset_has_a_column_per_data_set():
+    long = pd.DataFrame([{"dataset": "openmoji", "claim": "a", "verdict": "supported"},
+                         {"dataset": "openmoji", "claim": "b", "verdict": "mixed"},
+                         {"dataset": "fashion_mnist", "claim": "a", "verdict": "not supported"}])
+    wide = claims_by_dataset(long)
+    assert list(wide.columns) == ["claim", "openmoji", "fashion_mnist"]
+    assert wide.set_index("claim").loc["b", "fashion_mnist"] == "not measured"
+
+
+def test_a_feature_space_resizes_images_of_another_side():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 4))
+
+    class Two(torch.nn.Module):
+        def forward(self, x):
+            h = net(x.float())
+            return h, h
+
+    space = FeatureSpace("toy", Two(), "", size=8)
+    small = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
+    large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    torch.testing.assert_close(space.extract(large)[0], space.extract(small)[0])
