@@ -20,7 +20,7 @@ import torch
 from . import paths
 from .claims import _quality
 from .config import Config, DataConfig, get_config
-from .data import ImageSet, load_dataset
+from .data import ImageSet, data_root, load_dataset
 from .errors import DataError
 from .evaluate import RUN_COLUMNS, evaluate_run, floor_row, summarize
 from .experiments import model_config
@@ -77,7 +77,6 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 
 # §4.2: where each data set may be found, in order; the first that loads is used
 SOURCES: dict[str, tuple[DataConfig, ...]] = {
-    "openmoji": (DataConfig(),),
     "fashion_mnist": (DataConfig(name="fashion_mnist"),),    # data/raw/fashion_mnist, else Debian's files
     "cifar10": (DataConfig(name="cifar10"),                  # torchvision's pickles in data/raw/cifar10
                 DataConfig(name="folder", root="data/raw/cifar10-folder")),   # or any ImageFolder of CIFAR-10
@@ -86,6 +85,11 @@ SOURCES: dict[str, tuple[DataConfig, ...]] = {
 
 def study_plan(preset: str) -> StudyPlan:
     return STUDY_PLANS.get(preset, STUDY_PLANS["quick"])
+
+
+def openmoji_data(preset: str) -> DataConfig:
+    """The preset's own OpenMoji data (the §5 studies and 02-05 share it, and 04's domain classifier)."""
+    return get_config(preset).data
 
 
 def study_config(preset: str, data: DataConfig, model: str = "attngan", **overrides: Any) -> Config:
@@ -110,6 +114,8 @@ def find_source(name: str, image_size: int) -> tuple[DataConfig | None, str]:
             reasons.append(str(e))
             continue
         where = source.root or f"data/raw/{source.name} (or the system's files)"
+        if source.root and data_root(source).resolve() != data_root(source):
+            where += f" -> {data_root(source).resolve()}"          # a link: say what it points to
         return source, f"{name}: {source.name} loader, {where}, {len(held)} held-out images"
     return None, f"{name}: not available ({' | '.join(reasons)})"
 
@@ -173,9 +179,8 @@ def classifier_path(preset: str, dataset: str) -> Path:
 def openmoji_reference(preset: str) -> Reference:
     from .experiments import plan
 
-    p = study_plan(preset)
-    data = replace(SOURCES["openmoji"][0], image_size=get_config(preset).data.image_size)
-    return reference(data, classifier_path(preset, "openmoji"), plan(preset).classifier_steps, p.eval_images)[0]
+    return reference(openmoji_data(preset), classifier_path(preset, "openmoji"), plan(preset).classifier_steps,
+                     study_plan(preset).eval_images)[0]
 
 
 # ----------------------------------------------------------------------------- §4.2 several data sets
@@ -236,7 +241,7 @@ def claims_by_dataset(long: pd.DataFrame) -> pd.DataFrame:
 def sensitivity_study(preset: str) -> pd.DataFrame:
     """Our model at the study budget on OpenMoji with one change at a time (VARIANTS); quality and cost."""
     p = study_plan(preset)
-    data = SOURCES["openmoji"][0]
+    data = openmoji_data(preset)
     configs = {f"openmoji-{v}": study_config(preset, data, "attngan", **VARIANTS[v][1]) for v in ("base", *p.variants)}
     runs = _trained(preset, configs)
     df = evaluate_runs(runs, openmoji_reference(preset), p.draws)
@@ -256,7 +261,7 @@ def _parameters(folder: Path) -> dict[str, int]:
 def scaling_study(preset: str) -> pd.DataFrame:
     """Our model on growing shares of the OpenMoji training split, with and without DiffAugment."""
     p = study_plan(preset)
-    data = SOURCES["openmoji"][0]
+    data = openmoji_data(preset)
     configs, meta = {}, {}
     for fraction in p.fractions:
         for aug in (True, False):
@@ -283,7 +288,7 @@ def transfer_study(preset: str) -> pd.DataFrame:
     if target is None:
         return pd.DataFrame()
     name, data = target
-    source = _trained(preset, {"openmoji-base": study_config(preset, SOURCES["openmoji"][0])})["openmoji-base"]
+    source = _trained(preset, {"openmoji-base": study_config(preset, openmoji_data(preset))})["openmoji-base"]
     ckpt = latest_checkpoint(source)
     init = str(ckpt.relative_to(paths.project_root())) if ckpt.is_relative_to(paths.project_root()) else str(ckpt)
     train_set = load_dataset(data, "train")
@@ -327,10 +332,10 @@ def attack_study(preset: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     from .robustness import robustness_table
 
     p = study_plan(preset)
-    source = _trained(preset, {"openmoji-base": study_config(preset, SOURCES["openmoji"][0])})["openmoji-base"]
+    source = _trained(preset, {"openmoji-base": study_config(preset, openmoji_data(preset))})["openmoji-base"]
     nets = networks_from_checkpoint(latest_checkpoint(source)).eval()
     cfg = get_config(preset)
-    held = load_dataset(replace(SOURCES["openmoji"][0], image_size=cfg.data.image_size), "holdout")
+    held = load_dataset(cfg.data, "holdout")
     idx = torch.randperm(len(held), generator=torch.Generator().manual_seed(cfg.train.seed))[:p.attack_images]
     x, y = held.batch(idx.sort().values)
     rows, examples = robustness_table(nets, x, y, p.attack_eps, p.pgd_steps, cfg.train.seed)
