@@ -15,6 +15,11 @@ import pandas as pd
 MAIN = "attngan"
 
 
+def kid_rule(diff: float, sigma: float) -> str:
+    """The verdict on KID(baseline) - KID(ours) = diff with uncertainty sigma (the module's 2-sigma rule)."""
+    return "supported" if diff > 2 * sigma else "not supported" if diff < -2 * sigma else "mixed"
+
+
 def _quality(summary: pd.DataFrame, claim: str, baseline: str) -> dict[str, str]:
     rows = summary.set_index("model")
     if MAIN not in rows.index or baseline not in rows.index:
@@ -29,7 +34,7 @@ def _quality(summary: pd.DataFrame, claim: str, baseline: str) -> dict[str, str]
         sigma = math.sqrt(a["kid_subset_std"] ** 2 + b["kid_subset_std"] ** 2)
         basis = "one seed: KID subset spread only, seed-to-seed variation not measured"
     diff = b["kid"] - a["kid"]
-    verdict = "supported" if diff > 2 * sigma else "not supported" if diff < -2 * sigma else "mixed"
+    verdict = kid_rule(diff, sigma)
     if seeds == 1:
         verdict += " (one seed)"        # seed-to-seed spread can exceed the subset spread: read as provisional
     measured = (f"KID {a['kid']:.4f} vs {b['kid']:.4f}; FID {a['fid']:.2f} vs {b['fid']:.2f}; precision "

@@ -9,6 +9,7 @@ the classifier's 32 px, so every run of a data set is judged in one feature spac
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 import torch
 
 from . import paths
-from .claims import _quality
+from .claims import _quality, kid_rule
 from .config import Config, DataConfig, get_config
 from .data import ImageSet, data_root, load_dataset
 from .errors import DataError
@@ -340,3 +341,67 @@ def attack_study(preset: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     x, y = held.batch(idx.sort().values)
     rows, examples = robustness_table(nets, x, y, p.attack_eps, p.pgd_steps, cfg.train.seed)
     return pd.DataFrame(rows), {k: to_uint8(v[:8].cpu()) for k, v in examples.items()}
+
+
+# ----------------------------------------------------------------------------- verdicts of §5
+def _compare(rows: pd.DataFrame, section: str, claim: str, ours: str, other: str) -> dict[str, str]:
+    """KID of two single-seed study runs under the claims table's 2-sigma rule (KID subset spread)."""
+    if ours not in rows.index or other not in rows.index:
+        return {"section": section, "claim": claim, "ours": ours, "baseline": other, "measured": "not measured",
+                "verdict": "not measured", "reason": f"no evaluated run of {ours} or {other}"}
+    a, b = rows.loc[ours], rows.loc[other]
+    sigma = math.hypot(a["kid_subset_std"], b["kid_subset_std"])
+    diff = b["kid"] - a["kid"]
+    return {"section": section, "claim": claim, "ours": ours, "baseline": other,
+            "measured": f"KID {a['kid']:.4f} vs {b['kid']:.4f}; precision {a['precision']:.2f} vs "
+                        f"{b['precision']:.2f}; recall {a['recall']:.2f} vs {b['recall']:.2f}",
+            "verdict": kid_rule(diff, sigma) + " (one seed)",
+            "reason": f"KID difference {diff:+.4f} against 2 sigma = {2 * sigma:.4f} (KID subset spread; one seed)"}
+
+
+def section5_verdicts(preset: str, sensitivity: pd.DataFrame, scaling: pd.DataFrame, transfer: pd.DataFrame,
+                      attacks: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per §5 question: each hyperparameter change, more data, DiffAugment, transfer, each filter."""
+    p = study_plan(preset)
+    rows = []
+    sens = sensitivity.set_index("name")
+    for v in p.variants:
+        rows.append(_compare(sens, "5.1", f"{VARIANTS[v][0]} improves on the base model", f"openmoji-{v}",
+                             "openmoji-base"))
+    scale = scaling.set_index("name")
+    low = min(p.fractions)
+    tag = f"frac{round(100 * low)}"
+    rows += [_compare(scale, "5.2", f"all training images beat {low:.0%} of them", "openmoji-base",
+                      f"openmoji-{tag}-aug"),
+             _compare(scale, "5.2", f"DiffAugment helps with {low:.0%} of the images", f"openmoji-{tag}-aug",
+                      f"openmoji-{tag}-noaug"),
+             _compare(scale, "5.2", "DiffAugment helps with all the images", "openmoji-base",
+                      "openmoji-frac100-noaug")]
+    if len(transfer):
+        name = transfer["dataset"].iloc[0]
+        rows.append(_compare(transfer.set_index("name"), "5.3", f"fine-tuning from OpenMoji beats training from "
+                             f"scratch on {name} at equal steps", f"transfer-{name}", f"{name}-attngan"))
+    eps = attacks["eps"].max()
+    strongest = attacks[(attacks["attack"] == "pgd") & (attacks["objective"] == "latent") & (attacks["eps"] == eps)]
+    cell = strongest.set_index(["filter", "attacker"])["latent_shift"]
+    clean = attacks[attacks["attack"] == "none"].set_index("filter")["latent_shift"]
+    bare = cell[("none", "unaware")]
+    for f in [f for f in clean.index if f != "none"]:
+        adaptive, unaware, cost = cell[(f, "adaptive")], cell[(f, "unaware")], clean[f]
+        protects = adaptive < bare and cost < bare
+        rows.append({"section": "5.3", "claim": f"{f} filtering protects the encoder (PGD on the latent, eps "
+                     f"{eps * 255:.0f}/255)", "ours": f, "baseline": "no filter",
+                     "measured": f"latent shift: attack, no filter {bare:.3f}; {f} against the adaptive attacker "
+                                 f"{adaptive:.3f} (unaware attacker {unaware:.3f}); {f} alone on clean images {cost:.3f}",
+                     "verdict": "supported" if protects else "not supported",
+                     "reason": "supported only if the adaptive attack through the filter moves the latent less than "
+                               "the attack without filter, and the filter alone moves it less than that attack"})
+    return pd.DataFrame(rows)
+
+
+VERDICT_COLUMNS = {
+    "section": "the paper's section", "claim": "the question, phrased as a claim",
+    "ours": "the run (or filter) the claim is about", "baseline": "what it is compared with",
+    "measured": "the numbers behind the verdict", "verdict": "supported, not supported or mixed (see the reason)",
+    "reason": "the rule applied and its inputs",
+}
