@@ -74,3 +74,27 @@ def test_a_feature_space_resizes_images_of_another_side():
     small = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
     large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     torch.testing.assert_close(space.extract(large)[0], space.extract(small)[0])
+
+
+def test_section5_verdicts_apply_the_two_sigma_rule_and_judge_filters_against_adaptive_attacks():
+    from paperlib.studies import section5_verdicts
+
+    def runs(**kid):
+        return pd.DataFrame([{"name": n, "kid": k, "kid_subset_std": 0.01, "precision": 0.5, "recall": 0.5}
+                             for n, k in kid.items()])
+
+    sensitivity = runs(**{"openmoji-base": 0.30, "openmoji-ch8": 0.50, "openmoji-depth2": 0.31})
+    scaling = runs(**{"openmoji-base": 0.30, "openmoji-frac30-aug": 0.60, "openmoji-frac30-noaug": 0.40,
+                      "openmoji-frac100-noaug": 0.30})
+    transfer = runs(**{"fashion_mnist-attngan": 0.2, "transfer-fashion_mnist": 0.1}).assign(dataset="fashion_mnist")
+    cells = [("none", "none", "-", 0.0, 0.0), ("none", "blur", "-", 0.0, 0.05), ("none", "jpeg", "-", 0.0, 0.5),
+             ("pgd", "none", "unaware", 0.03, 0.3), ("pgd", "blur", "unaware", 0.03, 0.06),
+             ("pgd", "blur", "adaptive", 0.03, 0.1), ("pgd", "jpeg", "unaware", 0.03, 0.5),
+             ("pgd", "jpeg", "adaptive", 0.03, 0.6)]
+    attacks = pd.DataFrame([{"attack": a, "filter": f, "attacker": w, "eps": e, "latent_shift": s,
+                             "objective": "-" if a == "none" else "latent"} for a, f, w, e, s in cells])
+    v = section5_verdicts("smoke", sensitivity, scaling, transfer, attacks).set_index("ours")["verdict"]
+    assert v["openmoji-ch8"] == "not supported (one seed)" and v["openmoji-depth2"] == "mixed (one seed)"
+    assert v["openmoji-frac30-aug"] == "not supported (one seed)"         # DiffAugment at 30%: worse here
+    assert v["transfer-fashion_mnist"] == "supported (one seed)"
+    assert v["blur"] == "supported" and v["jpeg"] == "not supported"       # jpeg alone moves the latent more
