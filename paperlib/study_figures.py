@@ -37,7 +37,7 @@ def _kid_bars(ax, df: pd.DataFrame, label: str, title: str) -> None:  # noqa: AN
 def dataset_samples(preset: str) -> Path:
     """Real images and our model's samples on every extra data set (§4.2)."""
     return _grids(preset, "dataset_samples.npz", "dataset_samples", "§4.2: real images and samples of our model "
-                  "(a row per class)", vertical=True)
+                  "(four per class, in the order of the class list)", vertical=True)
 
 
 @_figure
@@ -98,7 +98,8 @@ def scaling(preset: str) -> Path:
 @_figure
 def transfer(preset: str) -> Path:
     """§5.3: samples of the model trained from scratch and of the one fine-tuned from OpenMoji, same steps."""
-    return _grids(preset, "transfer_samples.npz", "transfer", "§5.3 transfer learning (same steps; a row per class)")
+    return _grids(preset, "transfer_samples.npz", "transfer", "§5.3 transfer learning, same steps (four "
+                  "per class, in the order of the class list)")
 
 
 @_figure
