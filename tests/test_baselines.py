@@ -63,5 +63,6 @@ def test_presets_plan_seeds_and_ablations():
     long = model_config(get_config("quick"), "dcgan_long")
     assert long.train.steps == 10 * get_config("quick").train.steps
     full = planned_runs(get_config("full"))
-    assert {s for _, s in full} == {0, 1, 2} and all((a, 0) in full for a in ABLATIONS)
+    assert {s for _, s in full} == {0, 1, 2} and not any(m in ABLATIONS for m, _ in full)
+    assert all((a, 0) in planned_runs(get_config("paper")) for a in ABLATIONS)
     assert ("attn32", 0) not in planned_runs(get_config("smoke"))               # 16 px has no 32x32 map

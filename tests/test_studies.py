@@ -37,6 +37,7 @@ def test_a_missing_data_set_is_reported_with_every_reason(tmp_path, monkeypatch)
     import paperlib.data as data
 
     monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "none")
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))          # no data/raw left by other tests
     source, line = find_source("cifar10", 32)
     assert source is None and "cifar-10-batches-py" in line and "cifar10-folder" in line
     source, line = find_source("fashion_mnist", 32)
