@@ -20,7 +20,8 @@ def kid_rule(diff: float, sigma: float) -> str:
     return "supported" if diff > 2 * sigma else "not supported" if diff < -2 * sigma else "mixed"
 
 
-def _quality(summary: pd.DataFrame, claim: str, baseline: str) -> dict[str, str]:
+def quality_claim(summary: pd.DataFrame, claim: str, baseline: str) -> dict[str, str]:
+    """One quality row of the claims table: our model against `baseline` in a summarize() table."""
     rows = summary.set_index("model")
     if MAIN not in rows.index or baseline not in rows.index:
         return {"claim": claim, "ours": MAIN, "baseline": baseline, "measured": "not measured",
@@ -88,7 +89,7 @@ QUALITY_CLAIMS = (   # (claim, the baseline it is tested against)
 def claims_table(summary: pd.DataFrame, cost: pd.DataFrame, size: int) -> pd.DataFrame:
     """One row per claim; `size` is the training image size of the quality runs."""
     return pd.DataFrame([
-        *(_quality(summary, claim, baseline) for claim, baseline in QUALITY_CLAIMS),
+        *(quality_claim(summary, claim, baseline) for claim, baseline in QUALITY_CLAIMS),
         _speed(cost, size),
         _scalability(cost),
     ])

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from . import paths
-from .claims import _quality, kid_rule
+from .claims import kid_rule, quality_claim
 from .config import Config, DataConfig, get_config
 from .data import ImageSet, data_root, load_dataset
 from .errors import DataError
@@ -227,7 +227,7 @@ def dataset_claims(quality: pd.DataFrame, chain_claims: pd.DataFrame | None, pre
         for claim, baseline in QUALITY_CLAIMS:
             if baseline in set(summary["model"]):
                 rows.append({"dataset": dataset, "budget": f"07 study: {p.steps} steps x {p.batch_size}, one seed",
-                             **_quality(summary, claim, baseline)})
+                             **quality_claim(summary, claim, baseline)})
     return pd.DataFrame(rows)
 
 
@@ -285,10 +285,12 @@ def transfer_study(preset: str) -> pd.DataFrame:
     for the same steps (the §4.2 run of our model on that set)."""
     p = study_plan(preset)
     size = get_config(preset).data.image_size
-    target = next(((n, d) for n in p.datasets for d in [find_source(n, size)[0]] if d is not None), None)
-    if target is None:
+    for name in p.datasets:
+        data, _ = find_source(name, size)
+        if data is not None:
+            break
+    else:
         return pd.DataFrame()
-    name, data = target
     source = _trained(preset, {"openmoji-base": study_config(preset, openmoji_data(preset))})["openmoji-base"]
     ckpt = latest_checkpoint(source)
     init = str(ckpt.relative_to(paths.project_root())) if ckpt.is_relative_to(paths.project_root()) else str(ckpt)
