@@ -15,7 +15,6 @@ import torch
 from .data import ImageSet
 from .models import Networks
 from .sampling import generate, reconstruct
-from .train import same_class_partner
 
 if TYPE_CHECKING:                      # metrics imports train, which arrays needs too; only a type here
     from .metrics import FeatureSpace
@@ -71,10 +70,8 @@ def model_panels(run_dirs: dict[str, Path], class_names: list[str], per_class: i
 @torch.no_grad()
 def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per_class: int = 8,
                   seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
-    """Samples from z alone (a row per class) and, with an encoder, held-out reconstructions.
-
-    Reconstructions cross-attend to another held-out image of the same class, as in training,
-    so they show what the latent carries, not a copy through attention.
+    """Samples from z alone (a row per class) and, with an encoder, held-out reconstructions from z alone
+    (what the latent carries) and, with cross-attention, with the image's own encoder features as context.
     """
     n_classes = max(nets.args.n_classes, 1)
     labels = torch.arange(n_classes).repeat_interleave(per_class)
@@ -83,9 +80,11 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
     if nets.E is not None:
         idx = torch.as_tensor(class_rows(holdout, per_class, seed))
         x, y = holdout.batch(idx)
-        rec = reconstruct(nets, x, y, reference=x[same_class_partner(y)])
         panels["heldout_real"] = (holdout.images[idx].numpy(), y.numpy(), holdout.class_names)
-        panels["heldout_reconstructed"] = (to_uint8(rec), y.numpy(), holdout.class_names)
+        panels["heldout_reconstructed"] = (to_uint8(reconstruct(nets, x, y)), y.numpy(), holdout.class_names)
+        if nets.args.cross_attn_res:
+            panels["heldout_reconstructed_own_context"] = (to_uint8(reconstruct(nets, x, y, reference=x)), y.numpy(),
+                                                           holdout.class_names)
     return panels
 
 

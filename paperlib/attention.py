@@ -80,3 +80,79 @@ class CrossAttention2d(Attention2d):
     def forward(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         """x (B, C, H, W), context (B, Cc, Hc, Wc) or None -> (B, C, H, W)."""
         return x if context is None else self.attend(x, context)[0]
+
+
+class MultiHeadAttention2d(nn.Module):
+    """The model's attention: multi-head, 2-D positional codes, 1/sqrt(d) scale, zero-initialised output.
+
+    y = x + W_o · MHA(q = W_q(x + P_x), k = W_k(c + P_c), v = W_v(c)),   c = x (self) or a context map (cross).
+
+    Why not SAGAN's layer: its scalar gamma starts at 0 and Adam moves it by about lr per step, so at
+    a few thousand steps it stays near 0 (issue 12 measured 0.02-0.04). A zero-initialised output
+    projection also starts the layer as the identity, but every one of its C x C weights learns at once.
+    Learned positional codes let a query find "the same place" in another image, which is what
+    copying a reference's content through cross-attention needs. The projections are linear layers on
+    (B, N, C) tokens (cheaper on a CPU than 1x1 convolutions on small maps), and q, k, v share one
+    width, so `scaled_dot_product_attention` takes its fused kernel without padding.
+
+    A context of zeros gives a branch of exactly zero (no biases in W_v and W_o): training drops the
+    context of some images that way, and generation from z alone passes no context at all.
+    """
+
+    def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
+                 heads: int = 4):
+        super().__init__()
+        context_channels = context_channels or channels
+        context_side = context_side or side
+        self.heads = heads if channels % heads == 0 else 1
+        self.pos_q = nn.Parameter(0.02 * torch.randn(side * side, channels))                   # (N, C)
+        self.pos_k = nn.Parameter(0.02 * torch.randn(context_side * context_side, context_channels))  # (M, Cc)
+        self.query = nn.Linear(channels, channels, bias=False)
+        self.key = nn.Linear(context_channels, channels, bias=False)
+        self.value = nn.Linear(context_channels, channels, bias=False)
+        self.out = nn.Linear(channels, channels, bias=False)
+        nn.init.zeros_(self.out.weight)
+        self.last_ratio = torch.zeros(())     # |branch| / |x| of the latest forward, logged as attn_ratio/<layer>
+
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        """(B, N, C) -> (B, heads, N, C / heads)."""
+        b, n, c = t.shape
+        return t.view(b, n, self.heads, c // self.heads).transpose(1, 2)
+
+    def attend(self, x: torch.Tensor, context: torch.Tensor,
+               return_attention: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B, C, H, W), context (B, Cc, Hc, Wc) -> (y (B, C, H, W), attention (B, N, M) averaged over heads or None)."""
+        b, c, h, w = x.shape
+        tokens = x.flatten(2).transpose(1, 2)                  # (B, N, C)
+        ctx = context.flatten(2).transpose(1, 2)               # (B, M, Cc)
+        q = self._heads(self.query(tokens + self.pos_q))       # (B, heads, N, d)
+        k = self._heads(self.key(ctx + self.pos_k))            # (B, heads, M, d)
+        v = self._heads(self.value(ctx))                       # (B, heads, M, d)
+        attention = None
+        if return_attention:
+            weights = torch.softmax(q @ k.transpose(2, 3) / q.shape[-1] ** 0.5, dim=-1)   # (B, heads, N, M)
+            o, attention = weights @ v, weights.mean(1)
+        else:
+            o = F.scaled_dot_product_attention(q, k, v)        # (B, heads, N, d), scale 1/sqrt(d)
+        branch = self.out(o.transpose(1, 2).reshape(b, h * w, c)).transpose(1, 2).reshape(b, c, h, w)
+        self.last_ratio = branch.detach().float().norm() / x.detach().float().norm().clamp_min(1e-12)
+        return x + branch, attention
+
+
+class MultiHeadSelfAttention2d(MultiHeadAttention2d):
+    """Self-attention of the model: every position of a map attends over the same map."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, C, H, W) -> (B, C, H, W)."""
+        return self.attend(x, x)[0]
+
+
+class MultiHeadCrossAttention2d(MultiHeadAttention2d):
+    """The generated image's state (queries) attends to a real image's encoder state (keys, values).
+
+    With no context (generation from z alone) the layer is the identity.
+    """
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """x (B, C, H, W), context (B, Cc, Hc, Wc) or None -> (B, C, H, W)."""
+        return x if context is None else self.attend(x, context)[0]

@@ -19,7 +19,7 @@ DATASETS = ("openmoji", "cifar10", "mnist", "fashion_mnist", "celeba", "folder")
 OPENMOJI_SUBSETS = ("faces", "people", "animals", "people_animals", "all")
 DIFFAUG_OPS = ("color", "translation", "cutout")
 DEVICES = ("auto", "cpu", "cuda")
-ARCHS = ("resnet", "dcgan", "mlp")
+ARCHS = ("conv", "dcgan", "mlp")
 GAN_LOSSES = ("hinge", "nonsaturating")
 
 
@@ -49,31 +49,33 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    arch: str = "resnet"                   # resnet (ours, SAGAN-style) | dcgan (baseline) | mlp (the repaired listing)
+    arch: str = "conv"                     # conv (ours: DCGAN-cost backbone with attention) | dcgan (baseline) | mlp (the repaired listing)
     z_dim: int = 128                       # latent size
     ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
     ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions
-    attn_res: tuple[int, ...] = (16,)      # feature-map sides with self-attention, in G and D; () = none
+    attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention, in G and D; () = none
     cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
-    attn_impl: str = "sdpa"                # sdpa (fused kernels, padded q/k) | explicit (energy matrix; returns maps)
-    attn_value_half: bool = False          # BigGAN variant: value at C/2 plus an output 1x1 conv
+    heads: int = 4                         # attention heads (each of width C / heads)
+    d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
+    g_norm: str = "pixel"                  # G's per-image feature norm before each FiLM: pixel (ProGAN's PixelNorm)
+                                           # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN)
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     conditional: bool = True               # class-conditional BN in G and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
-    depth: int = 1                         # residual blocks per feature-map side in G, D and E ("hidden layers")
+    depth: int = 1                         # convolutions per feature-map side in G, D and E ("hidden layers")
 
     def validate(self, image_size: int) -> None:
         _choice("model.arch", self.arch, ARCHS)
-        if self.arch != "resnet" and (self.attn_res or self.cross_attn_res or self.conditional):
+        if self.arch != "conv" and (self.attn_res or self.cross_attn_res or self.conditional):
             raise ConfigError(f"model.arch={self.arch!r} has no attention and no class conditioning: set "
                               "model.attn_res=(), model.cross_attn_res=() and model.conditional=false")
-        if self.arch != "resnet" and self.depth != 1:
-            raise ConfigError(f"model.depth={self.depth} applies to the resnet architecture only: set model.depth=1")
+        if self.arch != "conv" and self.depth != 1:
+            raise ConfigError(f"model.depth={self.depth} applies to the conv architecture only: set model.depth=1")
         if self.arch == "dcgan" and self.encoder:
             raise ConfigError("model.arch='dcgan' is a plain GAN without encoder: set model.encoder=false")
         if not self.discriminator and not self.encoder:
             raise ConfigError("model.discriminator=false leaves nothing to train without model.encoder=true")
-        sides = feature_sides(image_size)
+        sides = feature_sides(image_size)[:-1]             # attention runs on hidden maps, not on the image
         for name in ("attn_res", "cross_attn_res"):
             for r in getattr(self, name):
                 if r not in sides:
@@ -82,31 +84,36 @@ class ModelConfig:
         if self.cross_attn_res and not self.encoder:
             raise ConfigError("model.cross_attn_res needs model.encoder=True (it attends to encoder features); "
                               "set model.cross_attn_res=() for a GAN without encoder")
-        _choice("model.attn_impl", self.attn_impl, ("sdpa", "explicit"))
-        for name in ("z_dim", "ch", "ch_mult_max", "depth"):
+        _choice("model.g_norm", self.g_norm, ("pixel", "instance"))
+        for name in ("z_dim", "ch", "ch_mult_max", "depth", "heads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
-        if self.ch % 8:
-            raise ConfigError(f"model.ch={self.ch}: use a multiple of 8 (attention uses C/8 query channels)")
+        if self.ch % self.heads:
+            raise ConfigError(f"model.ch={self.ch}: use a multiple of model.heads={self.heads} (each head gets C / heads)")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 2000                   # generator steps
     batch_size: int = 64                # images per step, per process
-    lr_g: float = 1e-4                  # generator (and encoder) learning rate (TTUR)
-    lr_d: float = 4e-4                  # discriminator learning rate (TTUR)
-    beta1: float = 0.0                  # Adam beta1 (SAGAN/BigGAN)
-    beta2: float = 0.9                  # Adam beta2
+    lr_g: float = 2e-4                  # generator (and encoder) learning rate
+    lr_d: float = 2e-4                  # discriminator learning rate
+    beta1: float = 0.5                  # Adam beta1 (DCGAN, FastGAN: 0.5; SAGAN's 0 suits a million steps)
+    beta2: float = 0.999                # Adam beta2
     n_dis: int = 1                      # discriminator steps per generator step
     loss: str = "hinge"                 # adversarial loss: hinge (SAGAN/BigGAN) | nonsaturating (DCGAN, the original GAN)
-    balance_classes: bool = True        # draw each class equally often (OpenMoji persons outnumber faces 16:1)
-    ema_decay: float = 0.999            # EMA of G's weights, used for every sample and metric
-    ema_start: int = 0                  # step before which the EMA copies G exactly
-    diffaug: str = "color,translation,cutout"  # DiffAugment policy on every D input; "" = none
-    rec_weight: float = 1.0             # reconstruction loss weight (encoder path)
+    class_balance: float = 0.5          # class c drawn with probability ~ n_c^(1 - class_balance): 0 natural mix,
+                                        # 0.5 square-root balanced, 1 every class equally (collapses small classes)
+    ema_decay: float = 0.999            # EMA of G's weights, used for every sample and metric; ramped in as
+                                        # min(ema_decay, (1 + step) / (10 + step)) so early steps are not averaged in
+    diffaug: str = "color,translation"  # DiffAugment policy on every D input; "" = none
+    rec_weight: float = 10.0            # reconstruction loss weight (encoder path)
     rec_loss: str = "l1"                # l1 | mse
-    kl_weight: float = 3e-4             # KL(q(z|x) || N(0, I)) weight; ~ beta=1 against a per-pixel mean L1 at 32 px
+    kl_weight: float = 1e-4             # KL(q(z|x) || N(0, I)) weight: small, so z can carry an image's content
+    context_drop: float = 0.5           # share of reconstructions decoded without their own-image context (z alone)
+    guide_fraction: float = 0.5         # share of generated images that cross-attend to a real reference image
+    guide_weight: float = 5.0           # L1 between pooled guided images and their references (content loss)
+    guide_pool: int = 4                 # side the guided images and references are average-pooled to for that L1
     seed: int = 0                       # seeds torch, numpy, Python and the data order
     log_every: int = 50                 # steps between stats.jsonl lines
     sample_every: int = 500             # steps between sample grids (fixed z)
@@ -116,17 +123,20 @@ class TrainConfig:
                                         # start the run (transfer learning); "" = fresh initialisation
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every"):
+        for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every", "guide_pool"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be a positive integer")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value < 1):
                 raise ConfigError(f"train.{name}={value}: use a learning rate in (0, 1), e.g. 1e-4")
+        for name in ("class_balance", "context_drop", "guide_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1]")
         for name in ("beta1", "beta2", "ema_decay"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
-        for name in ("rec_weight", "kl_weight"):
+        for name in ("rec_weight", "kl_weight", "guide_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))
@@ -220,28 +230,23 @@ def _preset(name: str, data: dict[str, Any], model: dict[str, Any], train: dict[
                   train=replace(TrainConfig(), **train))
 
 
+QUICK_STEPS = 2500   # quick preset's steps: about 5 minutes of our model on 2 CPU cores, so that the chain with
+                     # its baselines, the equal-wall-clock DCGAN and 07's studies fits 45 minutes
+
 PRESETS: dict[str, Config] = {
     # seconds on a CPU: CI and nbval run the notebooks with it
     "smoke": _preset("smoke", dict(image_size=16, skin_tones=False),
                      dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4,)),
                      dict(steps=4, batch_size=16, log_every=2, sample_every=4, ckpt_every=2)),
-    # the default of `make reproduce`: 32 px people and animals in at most 10 minutes of training on 2 CPU cores.
-    # A CPU step is compute-bound in the convolutions, so the networks are narrow (ch=16) and the batch small;
-    # at ~1,000 steps a faster EMA, learning rates 2e-4 (G) / 4e-4 (D) and translation-only DiffAugment gave the
-    # clearest samples of the settings tried (see the notes of issue 3).
-    "quick": _preset("quick", dict(image_size=32), dict(ch=16, attn_res=(16,), cross_attn_res=(8,)),
-                     dict(steps=1150, batch_size=32, lr_g=2e-4, lr_d=4e-4, ema_decay=0.99, diffaug="translation",
-                          sample_every=250, ckpt_every=250)),
-    # the committed reference results: the quick recipe with seeds 0, 1, 2 for every model and the equal-time
-    # DCGAN (experiments.PLANS). 1,000 steps, not quick's 1,150, so that the 19 runs fit 80 minutes on 2 CPU cores
-    # (estimated from the quick run's per-model wall-clock)
-    "full": _preset("full", dict(image_size=32), dict(ch=16, attn_res=(16,), cross_attn_res=(8,)),
-                    dict(steps=1000, batch_size=32, lr_g=2e-4, lr_d=4e-4, ema_decay=0.99, diffaug="translation",
-                         sample_every=250, ckpt_every=250)),
-    # GPU scale: 64 px, wider networks, the SAGAN/BigGAN recipe unchanged
-    "paper": _preset("paper", dict(image_size=64), dict(ch=64, attn_res=(32,), cross_attn_res=(16,)),
-                     dict(steps=50000, batch_size=64, ema_decay=0.999, diffaug="color,translation,cutout",
-                          sample_every=2000, ckpt_every=2000)),
+    # the default of `make reproduce`: 32 px people and animals in at most 10 minutes of training on 2 CPU cores
+    "quick": _preset("quick", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8,)),
+                     dict(steps=QUICK_STEPS, batch_size=32, sample_every=1000, ckpt_every=1000, log_every=100)),
+    # the committed reference results: the quick recipe, longer, with seeds 0, 1, 2 for every model
+    "full": _preset("full", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8,)),
+                    dict(steps=2 * QUICK_STEPS, batch_size=32, sample_every=2000, ckpt_every=2000, log_every=100)),
+    # GPU scale: 64 px, wider networks, the same design
+    "paper": _preset("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16,)),
+                     dict(steps=50000, batch_size=64, sample_every=2000, ckpt_every=2000)),
 }
 
 

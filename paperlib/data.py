@@ -105,7 +105,8 @@ def _to_tensor(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
 def _openmoji(cfg: DataConfig, split: str) -> ImageSet:
     glyph_list, images = openmoji.rendered(cfg.image_size)
     idx, labels, names = openmoji.select(glyph_list, cfg.subset, cfg.skin_tones)
-    holdout = [openmoji.in_holdout(glyph_list[i], cfg.holdout_fraction) for i in idx]
+    keys = openmoji.split_keys([glyph_list[i] for i in idx], images[idx])
+    holdout = [openmoji.in_holdout(key, cfg.holdout_fraction) for key in keys]
     keep = [k for k, h in enumerate(holdout) if h == (split == "holdout")]
     sel = [idx[k] for k in keep]
     return ImageSet(_to_tensor(images[sel], cfg.image_size), torch.tensor([labels[k] for k in keep]),

@@ -19,6 +19,7 @@ from .checkpoint import networks_from_checkpoint
 from .data import ImageSet
 from .experiments import MODELS
 from .metrics import FeatureSpace, ci95_halfwidth, reconstruction_metrics, sample_metrics, spread
+from .editing import guided
 from .sampling import generate, reconstruct
 from .train import latest_checkpoint
 
@@ -57,12 +58,50 @@ def evaluate_run(run_dir: Path, space: FeatureSpace, real_features: torch.Tensor
         per_draw.append(sample_metrics(real_features, feats, logits, seed=d))
     row: dict[str, Any] = {k: float(np.mean([m[k] for m in per_draw])) for k in QUALITY}
     row["kid_subset_std"] = float(np.mean([m["kid_std"] for m in per_draw]))
+    row["kid_draw_std"] = float(np.std([m["kid"] for m in per_draw], ddof=1)) if draws > 1 else float("nan")
     row.update({"n_real": per_draw[0]["n_real"], "n_fake": n, "draws": draws})
     if nets.E is not None:
-        x, y = holdout.batch(slice(None))
-        rec = reconstruction_metrics(x, reconstruct(nets, x, y))
-        row.update({"rec_mse": rec["mse"], "rec_psnr_db": rec["psnr_db"]})
+        row.update(reconstruction_row(nets, holdout))
+    if nets.E is not None and nets.args.cross_attn_res:
+        row.update(guidance_match(nets, space, holdout, seed=seed))
     return {"run": run_dir.name, "features": space.name, **row, **run_stats(run_dir), "checkpoint": ckpt.name}
+
+
+def reconstruction_row(nets, holdout: ImageSet) -> dict[str, float]:
+    """Held-out reconstruction from z alone, and (with cross-attention) with the image's own context."""
+    x, y = holdout.batch(slice(None))
+    rec = reconstruction_metrics(x, reconstruct(nets, x, y))
+    row = {"rec_mse": rec["mse"], "rec_psnr_db": rec["psnr_db"]}
+    if nets.args.cross_attn_res:
+        row["rec_ctx_psnr_db"] = reconstruction_metrics(x, reconstruct(nets, x, y, reference=x))["psnr_db"]
+    return row
+
+
+@torch.no_grad()
+def guidance_match(nets, space: FeatureSpace, holdout: ImageSet, group: int = 16, seed: int = 0
+                   ) -> dict[str, float]:
+    """Does guidance carry content? For groups of `group` held-out references of one class, one guided
+    sample per reference (a fresh z each); the share of samples whose nearest reference in the feature
+    space is their own (chance: 1 / group), and the same share in pixels after 4x4 pooling.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    hits, pixel_hits, total = 0, 0, 0
+    for c in range(holdout.num_classes):
+        members = (holdout.labels == c).nonzero().squeeze(1)
+        members = members[torch.randperm(len(members), generator=gen)]
+        for start in range(0, len(members) - group + 1, group):
+            x, y = holdout.batch(members[start:start + group])
+            z = torch.randn(group, nets.args.z_dim, generator=gen)
+            out = guided(nets, z, y, x)
+            f_out, _ = space.extract(torch.from_numpy(to_uint8(out)))
+            f_ref, _ = space.extract(holdout.images[members[start:start + group]])
+            own = torch.arange(group)
+            hits += int((torch.cdist(f_out, f_ref).argmin(dim=1) == own).sum())
+            pooled = [torch.nn.functional.adaptive_avg_pool2d(t, 4).flatten(1) for t in (out, x)]
+            pixel_hits += int((torch.cdist(*pooled).argmin(dim=1) == own).sum())
+            total += group
+    return {"guide_match": hits / max(total, 1), "guide_match_pixels": pixel_hits / max(total, 1),
+            "guide_n": total, "guide_chance": 1.0 / group}
 
 
 def floor_row(space: FeatureSpace, real_features: torch.Tensor, holdout: ImageSet) -> dict[str, Any]:
@@ -80,7 +119,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     for model, group in runs.groupby("model", sort=False):
         row: dict[str, Any] = {"model": model, "features": group["features"].iloc[0],
                                "seeds": int(group["seed"].notna().sum()) or 1}
-        for metric in (*QUALITY, "kid_subset_std", "rec_mse", "rec_psnr_db", "train_images_per_s"):
+        for metric in (*QUALITY, "kid_subset_std", "kid_draw_std", "rec_mse", "rec_psnr_db", "rec_ctx_psnr_db", "guide_match",
+                       "guide_match_pixels", "train_images_per_s"):
             if metric not in group or group[metric].isna().all():
                 continue
             mean, std = spread(group[metric].dropna().tolist())
@@ -101,6 +141,8 @@ RUN_COLUMNS = {
     "fid": "Frechet distance on the table's feature space (lower is better; biased at small n)",
     "kid": "kernel distance, unbiased (lower is better; the primary metric for small sets)",
     "kid_subset_std": "standard deviation of KID over 100 subsets (within one fake set; not seed-to-seed)",
+    "kid_draw_std": "standard deviation of KID between the independent fake sets (draws) of one run: the sampling "
+                    "noise of the fakes, which the subset spread misses when every subset holds all the fakes",
     "is": "Inception-style score exp(E KL(p(y|x) || p(y))) from the feature network's classifier head",
     "precision": "k-NN precision (Kynkaanniemi et al. 2019, k=5): share of fakes inside the real manifold",
     "recall": "k-NN recall (k=5): share of reals inside the fake manifold",
@@ -108,7 +150,11 @@ RUN_COLUMNS = {
     "coverage": "coverage (Naeem et al. 2020, k=5): share of real neighbourhoods holding a fake",
     "n_real": "real training images in the reference set", "n_fake": "images per fake set (= held-out size)",
     "draws": "independent fake sets averaged", "rec_mse": "held-out reconstruction MSE on the [0, 1] scale",
-    "rec_psnr_db": "held-out reconstruction PSNR, dB (per image, averaged)", "steps": "generator steps trained",
+    "rec_psnr_db": "held-out reconstruction PSNR from z alone (no context), dB (per image, averaged)",
+    "rec_ctx_psnr_db": "held-out reconstruction PSNR with the image's own encoder features as context, dB",
+    "guide_match": "share of guided samples whose nearest of 16 same-class references (feature space) is their own",
+    "guide_match_pixels": "the same share measured on 4x4-pooled pixels",
+    "guide_n": "guided samples scored", "guide_chance": "the share by chance (1/16)", "steps": "generator steps trained",
     "images_seen": "real images drawn by D (or by E for the VAE) over training",
     "train_wall_clock_s": "training wall-clock, seconds", "train_images_per_s": "training images per second",
     "checkpoint": "the checkpoint evaluated",

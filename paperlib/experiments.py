@@ -17,9 +17,12 @@ from .config import Config
 from .errors import ConfigError
 
 _NO_ATTENTION = {"model.attn_res": (), "model.cross_attn_res": ()}
-_UNCONDITIONAL = {"model.conditional": False, "train.balance_classes": False}
+_UNCONDITIONAL = {"model.conditional": False, "train.class_balance": 0.0}
+# the DCGAN keeps its own recipe: the paper's losses and Adam settings, and the EMA and augmentation that gave
+# it diverse samples at a few thousand CPU steps (FACTS.md: translation only, EMA 0.99)
 _DCGAN = {**_NO_ATTENTION, **_UNCONDITIONAL, "model.arch": "dcgan", "model.encoder": False,
-          "train.loss": "nonsaturating", "train.beta1": 0.5, "train.beta2": 0.999, "train.lr_g": 2e-4, "train.lr_d": 2e-4}
+          "train.loss": "nonsaturating", "train.beta1": 0.5, "train.beta2": 0.999, "train.lr_g": 2e-4, "train.lr_d": 2e-4,
+          "train.ema_decay": 0.99, "train.diffaug": "translation"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Model:
     attention: str = "none"          # what attention it has: none, self, cross, self+cross, listing
     encoder: bool = False
     adversarial: bool = True
-    steps_factor: float = 1.0        # train.steps multiplier (equal wall-clock instead of equal images seen)
+    equal_time: bool = False         # trained for our model's wall-clock (measured) instead of its steps
 
 
 MODELS: dict[str, Model] = {m.name: m for m in [
@@ -38,23 +41,22 @@ MODELS: dict[str, Model] = {m.name: m for m in [
           {}, "self+cross", True),
     Model("noattn", "ours with every attention layer removed (isolates what attention adds)",
           _NO_ATTENTION, "none", True),
-    Model("sagan", "SAGAN-style GAN: self-attention, projection D, hinge loss, no encoder",
+    Model("sagan", "SAGAN-style GAN on our backbone: self-attention in G and D, projection D, hinge loss, no encoder",
           {"model.encoder": False, "model.cross_attn_res": ()}, "self"),
     Model("vae", "conditional VAE: our encoder and decoder without attention, no discriminator",
           {**_NO_ATTENTION, "model.discriminator": False}, "none", True, False),
     Model("dcgan", "DCGAN: transposed-conv G, strided-conv D, non-saturating loss, Adam(0.5, 0.999)", _DCGAN),
-    # the DCGAN trains ~11x faster per step here, so 10x the steps is about our model's wall-clock
-    Model("dcgan_long", "DCGAN trained 10x the steps: about the same wall-clock as ours on a CPU", _DCGAN,
-          steps_factor=10.0),
+    # steps = our model's training wall-clock / the DCGAN's seconds per step, both measured in the same chain run
+    Model("dcgan_long", "DCGAN trained for our model's measured wall-clock (more steps)", _DCGAN, equal_time=True),
     Model("listing", "the paper's printed listing, repaired to run: MLP encoder, sum-normalised "
           "'attention', MLP decoder, MLP discriminator, MSE (repairs in paperlib/baselines.py)",
           {**_NO_ATTENTION, **_UNCONDITIONAL, "model.arch": "mlp", "train.loss": "nonsaturating",
            "train.rec_loss": "mse", "train.beta1": 0.5, "train.beta2": 0.999}, "listing", True),
     # ablations of our model: attention placement and kind
-    Model("attn8", "ablation: our model, self-attention at 8x8 instead of 16x16",
-          {"model.attn_res": (8,)}, "self+cross", True),
-    Model("attn32", "ablation: our model, self-attention at 32x32 instead of 16x16",
-          {"model.attn_res": (32,)}, "self+cross", True),
+    Model("attn4", "ablation: our model, self-attention at 4x4 instead of 8x8",
+          {"model.attn_res": (4,)}, "self+cross", True),
+    Model("attn16", "ablation: our model, self-attention at 16x16 instead of 8x8",
+          {"model.attn_res": (16,)}, "self+cross", True),
     Model("selfonly", "ablation: our model with self-attention only (no cross-attention)",
           {"model.cross_attn_res": ()}, "self", True),
     Model("crossonly", "ablation: our model with cross-attention only (no self-attention)",
@@ -63,7 +65,7 @@ MODELS: dict[str, Model] = {m.name: m for m in [
 
 BASELINES = ("noattn", "sagan", "vae", "dcgan", "listing")
 EQUAL_TIME = ("dcgan_long",)          # trained with the first seed only
-ABLATIONS = ("attn8", "attn32", "selfonly", "crossonly")
+ABLATIONS = ("attn4", "attn16", "selfonly", "crossonly")
 
 
 @dataclass(frozen=True)
@@ -92,16 +94,16 @@ def plan(preset: str) -> Plan:
     return PLANS.get(preset, PLANS["quick"])
 
 
-def model_config(base: Config, name: str, seed: int | None = None) -> Config:
-    """base with the named model's changes (and a seed) applied; an ablation the image size lacks is an error."""
+def model_config(base: Config, name: str, seed: int | None = None, steps: int | None = None) -> Config:
+    """base with the named model's changes (and a seed, and a step count) applied; an ablation the image size
+    lacks is an error. Checkpoint and sample intervals scale with the steps."""
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
-    model = MODELS[name]
-    changes = dict(model.overrides)
-    if model.steps_factor != 1.0:
-        changes["train.steps"] = round(base.train.steps * model.steps_factor)
-        changes["train.ckpt_every"] = round(base.train.ckpt_every * model.steps_factor)
-        changes["train.sample_every"] = round(base.train.sample_every * model.steps_factor)
+    changes = dict(MODELS[name].overrides)
+    if steps is not None and steps != base.train.steps:
+        factor = steps / base.train.steps
+        changes.update({"train.steps": steps, "train.ckpt_every": max(1, round(base.train.ckpt_every * factor)),
+                        "train.sample_every": max(1, round(base.train.sample_every * factor))})
     if seed is not None:
         changes["train.seed"] = seed
     return base.override(**changes) if changes else base
@@ -134,10 +136,21 @@ def train_planned(base: Config, runs_dir: Path, progress: bool = False) -> pd.Da
     rows = []
     for model, seed in planned_runs(base):
         run_dir = runs_dir / run_name(model, seed)
-        summary = train(model_config(base, model, seed), run_dir, progress=progress)
+        steps = equal_time_steps(base, runs_dir, seed) if MODELS[model].equal_time else None
+        summary = train(model_config(base, model, seed, steps), run_dir, progress=progress)
         rows.append({"model": model, "seed": seed, "run": run_dir.name, **run_stats(run_dir),
                      **{f"params_{k}": v for k, v in summary["parameters"].items()}})
     return pd.DataFrame(rows)
+
+
+def equal_time_steps(base: Config, runs_dir: Path, seed: int) -> int:
+    """DCGAN steps that take our model's training wall-clock: base steps x (our wall-clock / the DCGAN's),
+    both read from runs of this seed trained earlier in the same chain run (so on the same machine)."""
+    from .evaluate import run_stats
+
+    ours, dcgan = (run_stats(runs_dir / run_name(m, seed)) for m in ("attngan", "dcgan"))
+    ratio = (ours["train_wall_clock_s"] / ours["steps"]) / (dcgan["train_wall_clock_s"] / dcgan["steps"])
+    return max(1, round(base.train.steps * ratio))
 
 
 TRAINING_COLUMNS = {

@@ -79,7 +79,7 @@ def samples(preset: str) -> Path:
 
 @_figure
 def training_curves(preset: str) -> Path:
-    """Losses and each attention layer's gamma against the step, from the main run's stats.jsonl."""
+    """Losses and each attention layer's |branch| / |input| against the step, from the main run's stats.jsonl."""
     stats = pd.DataFrame(json.loads(line) for line in
                          (paths.runs_dir(preset) / MAIN_RUN / "stats.jsonl").read_text().splitlines())
     stats = stats.drop_duplicates("step", keep="last").sort_values("step")   # a resumed run repeats steps
@@ -89,13 +89,13 @@ def training_curves(preset: str) -> Path:
         ax1.plot(stats["step"], stats[col], label=col)
     ax1.set(title="adversarial losses (hinge)", xlabel="step")
     ax1.legend(fontsize=8)
-    for col in ("loss_rec", "loss_kl"):
+    for col in [c for c in ("loss_rec", "loss_kl", "loss_guide") if c in stats]:
         ax2.plot(stats["step"], stats[col], label=col)
-    ax2.set(title="encoder path", xlabel="step", yscale="log")
+    ax2.set(title="encoder path and guidance", xlabel="step", yscale="log")
     ax2.legend(fontsize=8)
-    for col in [c for c in stats.columns if c.startswith("gamma/")]:
+    for col in [c for c in stats.columns if c.startswith("attn_ratio/")]:
         ax3.plot(stats["step"], stats[col], label=col.split("/", 1)[1])
-    ax3.set(title="attention gamma per layer", xlabel="step")
+    ax3.set(title="attention |branch| / |input| per layer", xlabel="step")
     ax3.legend(fontsize=8)
     return save_fig(fig, preset, "training_curves")
 

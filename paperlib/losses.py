@@ -43,3 +43,13 @@ def reconstruction(x_rec: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> to
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, I)), summed over latent dimensions, averaged over the batch."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
+
+
+def pooled_l1(images: torch.Tensor, references: torch.Tensor, weights: torch.Tensor, side: int = 4) -> torch.Tensor:
+    """L1 between side x side average-pooled images and references, weighted per image (B,) and averaged.
+
+    The content loss of guided generation: the coarse layout and colours of the reference, not its pixels,
+    so the guided image stays a sample of its own (its z) rather than a copy.
+    """
+    per_image = (F.adaptive_avg_pool2d(images, side) - F.adaptive_avg_pool2d(references, side)).abs().mean((1, 2, 3))
+    return (per_image * weights).sum() / weights.sum().clamp_min(1.0)

@@ -154,9 +154,38 @@ def rendered(size: int) -> tuple[list[Glyph], np.ndarray]:
     return kept, images
 
 
-def in_holdout(glyph: Glyph, fraction: float) -> bool:
-    """Deterministic split by base glyph, so skin-tone variants never straddle train and held-out."""
-    return int(hashlib.sha256(glyph.base.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+def split_keys(glyph_list: list[Glyph], images: np.ndarray) -> list[str]:
+    """The key each glyph is split by: its base glyph, merged with every glyph of identical pixels.
+
+    Skin-tone variants share a base; some different code points share the same artwork (1F473 and
+    1F473-200D-2640-FE0F), which would put one picture on both sides of the split. Glyphs linked by
+    either relation form a group, keyed by its smallest base code, so a group never straddles the split.
+    """
+    parent = list(range(len(glyph_list)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[object, int] = {}
+    for i, (g, img) in enumerate(zip(glyph_list, images)):
+        for key in (("base", g.base), ("pixels", hashlib.sha256(img.tobytes()).digest())):
+            if key in first:
+                parent[find(i)] = find(first[key])
+            else:
+                first[key] = i
+    smallest: dict[int, str] = {}
+    for i, g in enumerate(glyph_list):
+        root = find(i)
+        smallest[root] = min(smallest.get(root, g.base), g.base)
+    return [smallest[find(i)] for i in range(len(glyph_list))]
+
+
+def in_holdout(key: str, fraction: float) -> bool:
+    """Deterministic split by a glyph's split key (`split_keys`), so variants never straddle train and held-out."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
 
 
 def select(glyph_list: list[Glyph], subset: str, skin_tones: bool) -> tuple[list[int], list[int], list[str]]:

@@ -135,13 +135,12 @@ def _scaled(cfg: Config, size: int) -> Config:
 
 
 def forward_gflops(cfg: Config, n_classes: int = 3) -> dict[str, float]:
-    """Forward GFLOPs per image of G, D and E (torch's FlopCounterMode; attention on its explicit path)."""
+    """Forward GFLOPs per image of G, D and E (torch's FlopCounterMode); G from z alone, without context."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from .models import ModelArgs, Networks
 
-    args = ModelArgs.from_config(cfg.override(**{"model.attn_impl": "explicit"}).model, cfg.data.image_size,
-                                 n_classes)
+    args = ModelArgs.from_config(cfg.model, cfg.data.image_size, n_classes)
     nets = Networks(args).eval()
     b, s = 4, cfg.data.image_size
     z, y, x = torch.randn(b, args.z_dim), torch.zeros(b, dtype=torch.long), torch.randn(b, 3, s, s)

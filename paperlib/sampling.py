@@ -30,29 +30,22 @@ def generate(nets: Networks, n: int, labels: torch.Tensor | int | None = None, s
 
 def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
            context: dict[int, torch.Tensor] | None = None, grad: bool = False) -> torch.Tensor:
-    """G_ema(z) normalised with the statistics of this batch, as in training's reconstruction path.
+    """G_ema(z), cross-attending to `context` when given; the same forward path as training's.
 
-    The EMA generator's stored statistics describe generation from z ~ N(0, I), whose features
-    differ from those of encoded (and cross-attending) latents. Running statistics are left unchanged.
-    grad=True keeps the graph (attacks differentiate through the decoder).
+    Every model with an encoder has a generator without batch statistics, so each image's decode is
+    independent of the rest of its batch. grad=True keeps the graph (attacks differentiate through it).
     """
-    norms = nets.G_ema.batch_norms()
-    for m in norms:
-        m.train()
-        m.track_running_stats = False                      # batch statistics; stored ones neither used nor updated
-    try:
-        with torch.set_grad_enabled(grad):
-            return nets.G_ema(z, y if nets.args.n_classes else None, context).float()
-    finally:
-        for m in norms:
-            m.eval()
-            m.track_running_stats = True
+    with torch.set_grad_enabled(grad):
+        return nets.G_ema(z, y if nets.args.n_classes else None, context).float()
 
 
 @torch.no_grad()
 def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor | None = None
                 ) -> torch.Tensor:
-    """Encode x (posterior mean) and decode (see `decode`); cross-attention sees `reference` (None: no context)."""
+    """Encode x (posterior mean) and decode; cross-attention sees `reference`'s encoder features (None: z alone).
+
+    reference=x is reconstruction with the image's own context, as in training.
+    """
     if nets.E is None:
         raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
     nets.check_images(x)

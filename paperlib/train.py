@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 from . import losses, paths
 from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import Config
+from .config import Config, TrainConfig
 from .data import ImageSet, load_dataset
 from .distributed import all_true, barrier, checksum, gather, init_world
 from .env import env_info, rng_state, seed_everything, select_device, set_rng_state
@@ -62,11 +63,11 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     barrier(world)
     data = data if data is not None else load_dataset(cfg.data, "train")
     images, labels = data.images.to(device), data.labels.to(device)
-    weights = (1.0 / data.labels.bincount()[data.labels].double()) if t.balance_classes else None
+    weights = class_weights(data.labels, t.class_balance)
     args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
     nets = Networks(args).to(device)
     G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
-    g_step = GeneratorStep(G, E, bool(args.cross_attn_res))
+    g_step = GeneratorStep(G, E)
     g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if D is not None else None
@@ -130,60 +131,53 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             # the global batch of this draw; each rank takes its own slice (the distributed sampler)
             idx = batch_indices(step * t.n_dis + k, len(data), b * world.size, t.seed, weights)
             idx = idx[world.rank * b:(world.rank + 1) * b].to(device)
+            # sorted by class, so D's minibatch-std groups (4 consecutive images) hold one class: a G that
+            # draws one image per class then shows zero spread (a group mixing classes would hide it)
+            idx = idx[labels[idx].argsort(stable=True)]
             x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
             y_in = y if args.n_classes else None
             if D is None:
                 break                                   # the VAE: no discriminator step
             with autocast():
-                with torch.no_grad():
-                    fake = G(torch.randn(len(idx), args.z_dim, device=device), y_in)
-                if separate_passes:   # a D with batch norm must see pure batches, as in its G step
-                    d_real = d_train(diff_augment(x, t.diffaug), y_in).float()
-                    d_fake = d_train(diff_augment(fake, t.diffaug), y_in).float()
-                else:                 # one pass over reals and fakes: one set of kernel launches, one SN update
-                    scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y_in is None else y.repeat(2))
-                    d_real, d_fake = scores.float().chunk(2)
-                loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
+                d_real, d_fake, loss_d = discriminator_step(nets, d_train, opt_d, t, x, y, separate_passes)
 
-        with autocast(), cached():  # cached(): each spectral-normalised weight computed once, though G runs twice
-            z = torch.randn(len(idx), args.z_dim, device=device) if D is not None else None
-            # cross-attend to *another* image of the same class, never the image itself
-            partner = same_class_partner(y) if E is not None else None
-            fake, x_rec, mu, logvar = g_train(z, y_in, x, partner)
-            loss_adv = loss_rec = loss_kl = torch.zeros((), device=device)
+        with autocast(), cached():  # cached(): each spectral-normalised weight of D computed once
+            plan = StepPlan.draw(y, t, args, adversarial=D is not None)
+            fake, x_rec, mu, logvar = g_train(plan.z, y_in, x, plan)
+            loss_adv = loss_rec = loss_kl = loss_guide = torch.zeros((), device=device)
             if D is not None:
                 # the plain D: its gradients here are discarded, so no DDP synchronisation
                 loss_adv = losses.adversarial_g(t.loss, D(diff_augment(fake, t.diffaug), y_in).float())
             if E is not None:
-                loss_rec = losses.reconstruction(x_rec.float(), x, t.rec_loss)
+                loss_rec = losses.reconstruction(x_rec.float(), x[:plan.encoded], t.rec_loss)
                 loss_kl = losses.kl_normal(mu.float(), logvar.float())
-            loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl
+            if plan.guide is not None:
+                loss_guide = losses.pooled_l1(fake.float(), x[plan.partner], plan.guide, t.guide_pool)
+            loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        update_ema(G_ema, G, t.ema_decay if step >= t.ema_start else 0.0)
+        update_ema(G_ema, G, min(t.ema_decay, (1 + step) / (10 + step)))
         step += 1
         bar.update(1)
 
         # ---- divergence check (on every rank together), log, sample, checkpoint
-        values = torch.stack([loss_d.to(device), loss_adv, loss_rec, loss_kl]).detach().float().cpu()
+        values = torch.stack([loss_d.to(device), loss_adv, loss_rec, loss_kl, loss_guide]).detach().float().cpu()
         if not all_true(world, bool(torch.isfinite(values[1:] if D is None else values).all())):
             if stats_file:
                 stats_file.close()
             good = latest_checkpoint(run_dir)
-            raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl = "
+            raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl, loss_guide = "
                                    f"{values.tolist()} on rank {world.rank}); last good checkpoint: "
                                    f"{good or 'none'}. Lower train.lr_d / train.lr_g or resume from that checkpoint.")
         if stats_file and (step % t.log_every == 0 or step == t.steps):
             now = time.perf_counter()
             row = {"step": step, **_finite_or_none(loss_d=values[0].item(), loss_g_adv=values[1].item(),
                                                    loss_rec=values[2].item(), loss_kl=values[3].item(),
+                                                   loss_guide=values[4].item(),
                                                    d_real=d_real.float().mean().item(),
                                                    d_fake=d_fake.float().mean().item()),
-                   **{f"gamma/{name}": m.gamma.item() for name, m in nets.attention_layers().items()},
+                   **{f"attn_ratio/{name}": m.last_ratio.item() for name, m in nets.attention_layers().items()},
                    "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"] if opt_d else None,
                    "images_per_s": (step - tick_step) * b * world.size * t.n_dis / max(now - tick_time, 1e-9),
                    "elapsed_s": now - t0}
@@ -242,26 +236,121 @@ def transfer_weights(nets: Networks, path: Path) -> list[str]:
     return sorted(k for k in own if k not in matched and not k.endswith(BN_BUFFERS))
 
 
-class GeneratorStep(nn.Module):
-    """Both generator passes of a step in one forward (DDP expects one forward per backward).
+@dataclass
+class StepPlan:
+    """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
 
-    z -> G(z) for the adversarial loss; x -> E -> G(z_x, cross-attending to x[partner]) for the
-    reconstruction and KL losses. Either part is skipped when the model lacks D or E.
+    z: latents of the generated images (None without D). encoded: how many of the real batch's first
+    images pass through E (half of it for a GAN, all for the VAE), to be reconstructed and to serve
+    as references. partner (B,): for each generated image, an encoded image of its class, its reference
+    when guided. guide (B,): 1 where a generated image cross-attends to its reference, 0 where it is drawn
+    from z alone. keep_own (encoded,): 1 where a reconstruction sees its own image's encoder features,
+    rolled by `shift` feature cells, 0 where it must come from z alone. guide and keep_own are None for
+    a model without cross-attention.
     """
 
-    def __init__(self, G: Generator, E: nn.Module | None, cross_attention: bool):
-        super().__init__()
-        self.G, self.E, self.cross_attention = G, E, cross_attention
+    z: torch.Tensor | None
+    encoded: int
+    partner: torch.Tensor
+    guide: torch.Tensor | None
+    keep_own: torch.Tensor | None
+    shift: tuple[int, int]
 
-    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x: torch.Tensor, partner: torch.Tensor | None
+    @classmethod
+    def draw(cls, y: torch.Tensor, t: TrainConfig, args: ModelArgs, adversarial: bool = True) -> "StepPlan":
+        n, device = len(y), y.device
+        z = torch.randn(n, args.z_dim, device=device) if adversarial else None
+        encoded = max(n // 2, 1) if adversarial else n
+        partner = reference_index(y, encoded)
+        cross = bool(args.cross_attn_res) and args.encoder
+        guide = (torch.rand(n, device=device) < t.guide_fraction).float() if cross and adversarial else None
+        keep_own = (torch.rand(encoded, device=device) >= t.context_drop).float() if cross else None
+        shift = tuple(torch.randint(-1, 2, (2,)).tolist()) if cross else (0, 0)
+        return cls(z, encoded, partner, guide, keep_own, shift)
+
+
+def reference_index(y: torch.Tensor, pool: int) -> torch.Tensor:
+    """For each label, a random index below `pool` with the same label (any index below pool if none)."""
+    scores = torch.rand(len(y), pool, device=y.device) + 2.0 * (y[:, None] == y[None, :pool]).float()
+    return scores.argmax(dim=1)
+
+
+def guided_context(features: dict[int, torch.Tensor], partner: torch.Tensor, guide: torch.Tensor | None
+                   ) -> dict[int, torch.Tensor] | None:
+    """Each image's context: its partner's features where guide is 1, zeros (no context) where it is 0."""
+    if guide is None:
+        return None
+    return {side: _rows(f, partner) * guide[:, None, None, None].to(f.dtype) for side, f in features.items()}
+
+
+class GeneratorStep(nn.Module):
+    """Both generator paths of a step in one forward (DDP expects one forward per backward).
+
+    Generation: z -> G(z), cross-attending to a reference's features for the guided share.
+    Reconstruction: x -> E -> G(z_x), cross-attending to x's *own* features (shifted a cell, dropped
+    for part of the batch), so z must carry the content and cross-attention learns to copy it.
+    The two paths run as one batch through G: one set of kernel launches.
+    """
+
+    def __init__(self, G: Generator, E: nn.Module | None):
+        super().__init__()
+        self.G, self.E = G, E
+
+    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x: torch.Tensor, plan: StepPlan
                 ) -> tuple[torch.Tensor | None, ...]:
-        fake = self.G(z, y) if z is not None else None
         if self.E is None:
-            return fake, None, None, None
-        mu, logvar, features = self.E(x)
-        context = {side: _rows(f, partner) for side, f in features.items()} if self.cross_attention else None
-        x_rec = self.G(reparameterize(mu.float(), logvar.float()), y, context)
+            return self.G(z, y), None, None, None
+        mu, logvar, features = self.E(x[:plan.encoded])        # a GAN encodes half its batch: the cost of E
+        z_rec = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
+        own = None
+        if plan.keep_own is not None:
+            own = {s: f.roll(plan.shift, dims=(2, 3)) * plan.keep_own[:, None, None, None].to(f.dtype)
+                   for s, f in features.items()}
+        if z is None:                                          # the VAE: reconstruction only
+            return None, self.G(z_rec, y, own), mu, logvar       # (encoded is the whole batch)
+        guided = guided_context(features, plan.partner, plan.guide)
+        context = None if own is None else {s: torch.cat([guided[s], own[s]]) for s in own}
+        out = self.G(torch.cat([z, z_rec]), None if y is None else torch.cat([y, y[:plan.encoded]]), context)
+        fake, x_rec = out.split([len(z), len(z_rec)])
         return fake, x_rec, mu, logvar
+
+
+@torch.no_grad()
+def draw_fakes(G: nn.Module, E: nn.Module | None, x: torch.Tensor, y: torch.Tensor | None, plan: StepPlan
+               ) -> torch.Tensor:
+    """The D step's fakes: the same mix of free and guided generation as the G step, without gradients."""
+    context = guided_context(E(x[:plan.encoded])[2], plan.partner, plan.guide) if plan.guide is not None else None
+    return G(plan.z, y, context)
+
+
+def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
+                       x: torch.Tensor, labels: torch.Tensor, separate_passes: bool
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One D update on a real batch and as many fakes; returns (scores on reals, scores on fakes, loss).
+
+    labels are the real batch's classes (they pick guidance partners); D and G see them only when conditional.
+    """
+    y = labels if nets.args.n_classes else None
+    plan = StepPlan.draw(labels, t, nets.args)
+    fake = draw_fakes(nets.G, nets.E, x, y, plan)
+    if separate_passes:   # a D with batch norm must see pure batches, as in its G step
+        d_real = d_train(diff_augment(x, t.diffaug), y).float()
+        d_fake = d_train(diff_augment(fake, t.diffaug), y).float()
+    else:                 # one pass over reals and fakes: one set of kernel launches, one SN update
+        scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y is None else y.repeat(2))
+        d_real, d_fake = scores.float().chunk(2)
+    loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    return d_real, d_fake, loss_d
+
+
+def class_weights(labels: torch.Tensor, balance: float) -> torch.Tensor | None:
+    """Per-image sampling weights n_c^-balance (class c then drawn ~ n_c^(1 - balance)); None = natural mix."""
+    if balance == 0:
+        return None
+    return labels.bincount()[labels].double().pow(-balance)
 
 
 def _rows(f: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -296,22 +385,12 @@ def batch_indices(draw: int, n: int, batch_size: int, seed: int, weights: torch.
     return torch.tensor(out)
 
 
-def same_class_partner(y: torch.Tensor) -> torch.Tensor:
-    """For each i, the index of another batch item with the same label (a random other item if none)."""
-    b = len(y)
-    scores = torch.rand(b, b, device=y.device)
-    same = (y[:, None] == y[None, :]).float()
-    scores = scores + 2.0 * same                              # prefer same class ...
-    scores.fill_diagonal_(-1.0)                               # ... but never the image itself
-    return scores.argmax(dim=1) if b > 1 else torch.zeros(1, dtype=torch.long, device=y.device)
-
-
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """ema = decay * ema + (1 - decay) * model for parameters; spectral-norm vectors copied.
 
-    Batch-norm statistics are not copied: G's mix generation and reconstruction batches, so the
-    EMA generator gets its own from `standing_stats` before it is sampled or saved.
+    Batch-norm statistics (the DCGAN baseline's G) are not copied: the EMA generator gets its own from
+    `standing_stats` before it is sampled or saved.
     """
     for p_ema, p in zip(ema.parameters(), model.parameters()):
         p_ema.lerp_(p, 1.0 - decay)

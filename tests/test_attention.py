@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from paperlib import CrossAttention2d, SelfAttention2d
+from paperlib.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
 
 
 def _pair(channels, value_half=False, context_channels=None):
@@ -69,3 +70,46 @@ def test_self_attention_mixes_information_across_positions():
     x = torch.zeros(1, 16, 8, 8, requires_grad=True)
     layer(x + torch.randn(1, 16, 8, 8))[0, :, 0, 0].sum().backward()
     assert (x.grad[0, :, 7, 7] != 0).any()   # the corner output depends on the far corner input
+
+
+# ----------------------------------------------------------------------------- the model's multi-head attention
+def _model_layer(cls, channels=16, side=8, trained=True):
+    torch.manual_seed(0)
+    layer = cls(channels, side, heads=4)
+    if trained:                                  # a zero output projection makes every layer the identity
+        torch.nn.init.normal_(layer.out.weight, std=0.5)
+    return layer
+
+
+def test_multihead_attention_starts_as_the_identity_and_learns_through_every_output_weight():
+    layer = _model_layer(MultiHeadSelfAttention2d, trained=False)
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(layer(x), x)
+    layer(x).square().sum().backward()
+    assert layer.out.weight.grad.abs().gt(0).float().mean() > 0.9     # not one scalar gamma: C x C weights move
+
+
+def test_multihead_fused_path_equals_the_explicit_path_and_rows_are_distributions():
+    layer = _model_layer(MultiHeadCrossAttention2d)
+    x, ctx = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
+    fused = layer(x, ctx)
+    explicit, attention = layer.attend(x, ctx, return_attention=True)
+    torch.testing.assert_close(fused, explicit, atol=1e-5, rtol=1e-4)
+    assert attention.shape == (2, 64, 64)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(2, 64))
+
+
+def test_a_zero_context_is_exactly_no_context():
+    """Training drops an image's context by zeroing its features; that must equal generation from z alone."""
+    layer = _model_layer(MultiHeadCrossAttention2d)
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(layer(x, torch.zeros(2, 16, 8, 8)), x) and torch.equal(layer(x, None), x)
+    assert not torch.allclose(layer(x, torch.randn(2, 16, 8, 8)), x)
+
+
+def test_cross_attention_output_depends_on_the_context_image():
+    layer = _model_layer(MultiHeadCrossAttention2d)
+    x = torch.randn(1, 16, 8, 8)
+    ctx = torch.randn(1, 16, 8, 8, requires_grad=True)
+    layer(x, ctx).sum().backward()
+    assert ctx.grad.abs().sum() > 0

@@ -12,7 +12,7 @@ from paperlib.models import ModelArgs, Networks
 from paperlib.train import train
 
 
-@pytest.mark.parametrize("name", [m for m in MODELS if m != "attn32"])
+@pytest.mark.parametrize("name", [m for m in MODELS if m != "attn16"])
 def test_every_model_trains_two_steps_and_generates_images(name, smoke_cfg, smoke_data, tmp_path):
     cfg = model_config(smoke_cfg, name).override(**{"train.steps": 2, "train.log_every": 1})
     summary = train(cfg, tmp_path / name, progress=False, data=smoke_data)
@@ -60,9 +60,20 @@ def test_model_configs_are_validated_with_a_message():
 def test_presets_plan_seeds_and_ablations():
     quick = planned_runs(get_config("quick"))
     assert quick == [(m, 0) for m in ("attngan", *BASELINES, "dcgan_long")]
-    long = model_config(get_config("quick"), "dcgan_long")
-    assert long.train.steps == 10 * get_config("quick").train.steps
     full = planned_runs(get_config("full"))
     assert {s for _, s in full} == {0, 1, 2} and not any(m in ABLATIONS for m, _ in full)
     assert all((a, 0) in planned_runs(get_config("paper")) for a in ABLATIONS)
-    assert ("attn32", 0) not in planned_runs(get_config("smoke"))               # 16 px has no 32x32 map
+    assert ("attn16", 0) not in planned_runs(get_config("smoke"))               # a 16 px G has no 16x16 hidden map
+
+
+def test_equal_time_dcgan_steps_come_from_the_measured_wall_clock_ratio(tmp_path):
+    from paperlib.experiments import equal_time_steps
+
+    base = get_config("quick")
+    for name, seconds in (("attngan", 600.0), ("dcgan", 150.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"config": base.to_dict()}))
+        (tmp_path / name / "stats.jsonl").write_text(json.dumps({"step": 100, "elapsed_s": seconds}) + "\n")
+    assert equal_time_steps(base, tmp_path, 0) == 4 * base.train.steps
+    long = model_config(base, "dcgan_long", steps=4 * base.train.steps)
+    assert long.train.steps == 4 * base.train.steps and long.model.arch == "dcgan"

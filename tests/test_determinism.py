@@ -9,9 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from paperlib import chain, paths
+from paperlib.experiments import EQUAL_TIME as EQUAL_TIME_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = re.compile(r"wall_clock|images_per_s")           # measured times: the only columns allowed to differ
+# ... and the equal-wall-clock DCGAN, whose step count is a measured time ratio
+EQUAL_TIME = re.compile("|".join(EQUAL_TIME_MODELS))
 
 
 def _chain_in(root: Path, shared_data: Path, monkeypatch) -> Path:
@@ -27,8 +30,11 @@ def _comparable(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     df = df[[c for c in df.columns if not TIMING.search(c)]]
     if path.name == "claims.csv":                          # speed and scalability rows quote measured times
-        df = df[~df["claim"].str.contains("faster|scales")]
-    return df
+        df = df[~df["claim"].str.contains("faster|scales|equal wall-clock")]
+    for column in ("model", "run"):
+        if column in df:
+            df = df[~df[column].astype(str).str.fullmatch(EQUAL_TIME)]
+    return df.reset_index(drop=True)
 
 
 def test_two_chain_runs_with_one_seed_write_identical_tables(tmp_path, project_root, monkeypatch, smoke_data):

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from paperlib import get_config
-from paperlib.models import ModelArgs, Networks
+from paperlib.models import ModelArgs, Networks, minibatch_std
 
 
-@pytest.mark.parametrize("size, attn, cross", [(32, (16,), (8,)), (64, (8, 32), (16,)), (32, (), ())])
+@pytest.mark.parametrize("size, attn, cross", [(32, (8,), (8,)), (64, (8, 16), (16,)), (32, (), ())])
 def test_shapes_of_every_network(size, attn, cross):
     cfg = get_config("quick", **{"data.image_size": size, "model.ch": 16, "model.attn_res": attn,
                                  "model.cross_attn_res": cross})
@@ -27,7 +27,7 @@ def test_shapes_of_every_network(size, attn, cross):
 def test_unconditional_model_ignores_labels_and_has_no_embeddings():
     cfg = get_config("smoke", **{"model.conditional": False})
     nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
-    assert nets.args.n_classes == 0 and nets.D.embed is None
+    assert nets.args.n_classes == 0 and nets.D.embed is None and nets.G.embed is None
     assert nets.D(torch.randn(2, 3, 16, 16)).shape == (2,)
 
 
@@ -35,10 +35,28 @@ def test_conditional_generator_depends_on_the_label():
     cfg = get_config("smoke")
     nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
     with torch.no_grad():
-        nets.G.blocks[0].bn1.embed.weight.normal_()
-    nets.G.eval()
+        for film in nets.G.films:
+            film.affine.weight.normal_()
     z = torch.randn(1, cfg.model.z_dim)
     assert not torch.allclose(nets.G(z, torch.tensor([0])), nets.G(z, torch.tensor([1])))
+
+
+def test_an_image_does_not_depend_on_the_rest_of_its_batch():
+    """No batch statistics in G or E: sampling, reconstruction and guidance of one image are the same in any batch."""
+    cfg = get_config("smoke")
+    nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
+    z, y, x = torch.randn(5, cfg.model.z_dim), torch.tensor([0, 1, 2, 0, 1]), torch.randn(5, 3, 16, 16)
+    context = nets.E(x)[2]
+    alone = nets.G(z[:1], y[:1], {s: f[:1] for s, f in context.items()})
+    torch.testing.assert_close(nets.G(z, y, context)[:1], alone, atol=1e-6, rtol=1e-5)
+
+
+def test_minibatch_std_groups_never_mix_reals_and_fakes():
+    reals, fakes = torch.zeros(8, 2, 4, 4), torch.randn(8, 2, 4, 4)
+    out = minibatch_std(torch.cat([reals, fakes]))
+    assert out.shape == (16, 3, 4, 4)
+    assert (out[:8, 2] == out[:8, 2].flatten()[0]).all() and out[:8, 2].abs().max() < 1e-3   # reals: no spread
+    assert out[8:, 2].min() > 0.1                                                             # fakes: theirs
 
 
 def test_ema_generator_starts_equal_and_frozen():
@@ -47,7 +65,7 @@ def test_ema_generator_starts_equal_and_frozen():
         assert torch.equal(p, q) and not q.requires_grad
 
 
-def test_depth_adds_side_keeping_blocks_and_depth_one_keeps_the_old_state_dict():
+def test_depth_adds_side_keeping_layers_and_depth_one_has_none():
     base = get_config("smoke")
     deep = base.override(**{"model.depth": 3})
     one = Networks(ModelArgs.from_config(base.model, 16, 3))

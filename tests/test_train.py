@@ -9,7 +9,7 @@ import torch
 from paperlib import TrainingDiverged, get_config, train
 from paperlib.checkpoint import load_checkpoint, save_checkpoint
 from paperlib.errors import CheckpointError
-from paperlib.train import batch_indices, latest_checkpoint, same_class_partner
+from paperlib.train import batch_indices, class_weights, latest_checkpoint, reference_index
 
 
 def test_run_folder_holds_config_stats_samples_and_checkpoints(tmp_path, smoke_cfg, smoke_data):
@@ -19,8 +19,8 @@ def test_run_folder_holds_config_stats_samples_and_checkpoints(tmp_path, smoke_c
     assert saved["config"] == json.loads(smoke_cfg.to_json()) and "commit" in saved["env"]
     rows = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [2, 4]
-    assert {"loss_d", "loss_g_adv", "loss_rec", "loss_kl", "gamma/G.self8", "gamma/G.cross4", "gamma/D.self8",
-            "lr_g", "lr_d", "images_per_s"} <= set(rows[0])
+    assert {"loss_d", "loss_g_adv", "loss_rec", "loss_kl", "loss_guide", "attn_ratio/G.self8", "attn_ratio/G.cross4",
+            "attn_ratio/D.self8", "lr_g", "lr_d", "images_per_s"} <= set(rows[0])
     assert (tmp_path / "samples" / "step_000004.png").is_file()
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000002.pt", "step_000004.pt"]
     state = load_checkpoint(tmp_path / "checkpoints" / "step_000004.pt")
@@ -31,13 +31,13 @@ def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_
     tiny = type(smoke_data)(smoke_data.images[:16], smoke_data.labels[:16], smoke_data.class_names,
                             smoke_data.ids[:16], "tiny")
     cfg = smoke_cfg.override(**{"train.steps": 60, "train.log_every": 10, "train.ckpt_every": 60,
-                                "train.sample_every": 60, "train.lr_g": 1e-3, "train.diffaug": ""})
+                                "train.sample_every": 60, "train.lr_g": 1e-3, "train.lr_d": 1e-3, "train.diffaug": ""})
     train(cfg, tmp_path, progress=False, data=tiny)
     rows = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
     first, last = rows[0], rows[-1]
     assert last["loss_rec"] < 0.7 * first["loss_rec"]          # the autoencoder path learns the batch
     assert last["d_real"] > last["d_fake"]                       # D separates reals from fakes
-    assert any(abs(last[k]) > 0 for k in last if k.startswith("gamma/"))   # attention switched on
+    assert all(last[k] > 0 for k in last if k.startswith("attn_ratio/"))  # every attention layer acts
 
 
 def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data):
@@ -82,35 +82,26 @@ def test_batches_are_epochs_of_seeded_permutations():
     assert not torch.equal(batch_indices(0, 10, 4, seed=3), batch_indices(0, 10, 4, seed=4))
 
 
-def test_cross_attention_partner_is_another_image_of_the_same_class():
-    y = torch.tensor([0, 0, 1, 1, 1, 2, 2])
+def test_guidance_references_are_encoded_images_of_the_same_class():
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 3])
     for _ in range(20):
-        partner = same_class_partner(y)
-        assert (partner != torch.arange(7)).all() and torch.equal(y[partner], y)
+        ref = reference_index(y, pool=4)
+        assert (ref < 4).all() and torch.equal(y[ref][:8], y[:8])   # class 3 is not in the pool: any encoded image
 
 
-def test_ema_generator_batchnorm_statistics_come_from_z_alone(tmp_path, smoke_cfg, smoke_data):
-    from paperlib import networks_from_checkpoint
-    from paperlib.train import standing_stats
-
-    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
-    nets = networks_from_checkpoint(tmp_path / "checkpoints" / "step_000004.pt")
-    saved = nets.G_ema.bn.bn.running_mean.clone()
-    assert not torch.equal(saved, nets.G.bn.bn.running_mean)   # G's stats mix z and reconstruction batches
-    standing_stats(nets.G_ema, seed=smoke_cfg.train.seed)
-    assert torch.equal(nets.G_ema.bn.bn.running_mean, saved) and not nets.G_ema.training
-
-
-def test_balanced_batches_draw_each_class_about_equally():
+@pytest.mark.parametrize("balance", [1.0, 0.5])
+def test_class_balance_draws_classes_in_proportion_to_a_power_of_their_size(balance):
     labels = torch.tensor([0] * 90 + [1] * 5 + [2] * 5)
-    weights = 1.0 / labels.bincount()[labels].double()
+    weights = class_weights(labels, balance)
     drawn = torch.cat([batch_indices(d, 100, 64, seed=0, weights=weights) for d in range(30)])
     share = labels[drawn].bincount().double() / len(drawn)
-    assert (share - 1 / 3).abs().max() < 0.05
+    expected = torch.tensor([90.0, 5.0, 5.0]).pow(1 - balance)
+    assert (share - expected / expected.sum()).abs().max() < 0.05
     assert torch.equal(batch_indices(7, 100, 64, 0, weights), batch_indices(7, 100, 64, 0, weights))
+    assert class_weights(labels, 0.0) is None                   # the natural mix: epochs of permutations
 
 
-def test_reconstruction_leaves_the_ema_statistics_unchanged(tmp_path, smoke_cfg, smoke_data):
+def test_reconstruction_leaves_the_ema_generator_unchanged(tmp_path, smoke_cfg, smoke_data):
     from paperlib import networks_from_checkpoint, reconstruct
 
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
@@ -154,7 +145,7 @@ def test_init_from_copies_every_matching_tensor_and_reports_the_rest(tmp_path, s
     dst = load_checkpoint(latest_checkpoint(tmp_path / "target"))["networks"]
     weight = "E.head.weight"                                    # the encoder has no class input
     assert torch.allclose(src[weight], dst[weight], atol=1e-6)
-    assert src["G.blocks.0.bn1.embed.weight"].shape != dst["G.blocks.0.bn1.embed.weight"].shape
+    assert src["G.embed.weight"].shape != dst["G.embed.weight"].shape
 
 
 def test_init_from_a_missing_or_foreign_file_says_what_to_give(tmp_path, smoke_cfg, smoke_data):

@@ -1,0 +1,119 @@
+"""Issue 12's experiments: train variants of the model at the quick size and score each on the project's metrics.
+
+    python benchmarks/model_experiments.py NAME [NAME ...] [--steps 4000] [--preset quick]
+
+Each NAME is a variant in VARIANTS (dotted config overrides on the attngan model). A variant trains
+into runs/model_experiments/<preset>/NAME (resumed if there), is scored with the chain's own evaluation
+(domain-classifier KID, recall, held-out PSNR from z and with context, guidance match, attention ratio),
+and gets one row in results/<preset>/tables/model_experiments.csv, with its final sample grid copied
+next to it (results/<preset>/experiments/NAME.png). Run one at a time: wall-clock is part of the result.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+
+import pandas as pd
+
+from paperlib import get_config, paths
+from paperlib.data import load_dataset
+from paperlib.evaluate import RUN_COLUMNS, evaluate_run
+from paperlib.experiments import model_config
+from paperlib.metrics import domain_space
+from paperlib.tables import write_table
+from paperlib.train import train
+
+VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it changes, overrides)
+    "base": ("attngan", "the redesigned model as committed (quick preset)", {}),
+    "dcgan": ("dcgan", "the DCGAN baseline, same steps", {}),
+    "uncond": ("attngan", "unconditional, natural class mix", {"model.conditional": False,
+                                                               "train.class_balance": 0.0}),
+    "equal_classes": ("attngan", "classes drawn equally often (the old recipe)", {"train.class_balance": 1.0}),
+    "no_guide_loss": ("attngan", "no content loss on guided samples", {"train.guide_weight": 0.0}),
+    "guide20": ("attngan", "content loss weight 20 instead of 5", {"train.guide_weight": 20.0}),
+    "guide8px": ("attngan", "content loss on 8x8-pooled images, weight 10", {"train.guide_pool": 8,
+                                                                            "train.guide_weight": 10.0}),
+    "cutout": ("attngan", "DiffAugment color,translation,cutout", {"train.diffaug": "color,translation,cutout"}),
+    "ema99": ("attngan", "EMA decay 0.99 instead of 0.999", {"train.ema_decay": 0.99}),
+    "noattn": ("noattn", "every attention layer removed", {}),
+    "dcrecipe": ("attngan", "unconditional with the DCGAN's recipe: non-saturating loss, translation only, EMA 0.99",
+                 {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
+                  "train.diffaug": "translation", "train.ema_decay": 0.99}),
+    "dcrecipe_adain": ("attngan", "dcrecipe with instance norm + FiLM (AdaIN) in G instead of PixelNorm + FiLM",
+                       {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
+                        "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "instance"}),
+    "nosn": ("attngan", "no spectral norm in D (a stronger D)", {"model.d_spectral_norm": False}),
+    "dcrecipe_nosn": ("attngan", "dcrecipe without spectral norm in D",
+                      {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
+                       "train.diffaug": "translation", "train.ema_decay": 0.99, "model.d_spectral_norm": False}),
+    "dcrecipe_noenc": ("attngan", "dcrecipe without the encoder path (no reconstruction, no guidance)",
+                       {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
+                        "train.diffaug": "translation", "train.ema_decay": 0.99, "model.encoder": False,
+                        "model.cross_attn_res": ()}),
+    "dcrecipe_noattn": ("attngan", "dcrecipe without any attention layer",
+                        {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
+                         "train.diffaug": "translation", "train.ema_decay": 0.99, "model.attn_res": (),
+                         "model.cross_attn_res": ()}),
+    "uncond_transl": ("attngan", "unconditional, translation-only DiffAugment",
+                      {"model.conditional": False, "train.class_balance": 0.0, "train.diffaug": "translation"}),
+    "ttur": ("attngan", "discriminator learning rate 4e-4 (TTUR)", {"train.lr_d": 4e-4}),
+    "ndis2": ("attngan", "two D steps per G step", {"train.n_dis": 2}),
+    "sagan": ("sagan", "no encoder, no cross-attention (is the encoder path behind the collapse?)", {}),
+    "attn16": ("attngan", "self-attention at 16x16 instead of 8x8", {"model.attn_res": (16,)}),
+}
+COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",
+           "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",
+           "commit": "git commit of the code that trained it", "attn_ratio_min": "smallest |branch| / |input| of "
+           "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",
+           **RUN_COLUMNS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="+", choices=sorted(VARIANTS))
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--steps", type=int, default=None, help="override train.steps")
+    parser.add_argument("--draws", type=int, default=1)
+    parser.add_argument("--sample-every", type=int, default=None, help="override train.sample_every")
+    args = parser.parse_args()
+    base = get_config(args.preset)
+    train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
+    space = domain_space(paths.results_dir(args.preset) / "classifier" / "domain.pt")
+    real_features, _ = space.extract(train_set.images)
+    table = paths.results_dir(args.preset) / "tables" / "model_experiments.csv"
+    for name in args.names:
+        model, change, overrides = VARIANTS[name]
+        cfg = model_config(base, model).override(**overrides)
+        if args.steps:
+            cfg = cfg.override(**{"train.steps": args.steps})
+        if args.sample_every:
+            cfg = cfg.override(**{"train.sample_every": args.sample_every})
+        run_dir = paths.project_root() / "runs" / "model_experiments" / args.preset / name
+        train(cfg, run_dir, data=train_set)
+        row = evaluate_run(run_dir, space, real_features, train_set, holdout, args.draws)
+        last = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
+        ratios = [v for k, v in last.items() if k.startswith("attn_ratio/")]
+        env = json.loads((run_dir / "config.json").read_text())["env"]
+        row = {"variant": name, "model": model, "change": change, "overrides": json.dumps(overrides),
+               "commit": env.get("commit"), "attn_ratio_min": min(ratios, default=None),
+               "attn_ratio_max": max(ratios, default=None), **row}
+        old = pd.read_csv(table) if table.is_file() else pd.DataFrame()
+        if not old.empty:
+            old = old[old["variant"] != name]
+        df = pd.concat([old, pd.DataFrame([row])], ignore_index=True)
+        write_table(df, table, "issue 12's model experiments at the quick size (benchmarks/model_experiments.py)",
+                    {c: COLUMNS.get(c, c) for c in df.columns}, config=cfg.to_dict(), seed=cfg.train.seed)
+        grids = sorted((run_dir / "samples").glob("step_*.png"))
+        if grids:
+            out = paths.results_dir(args.preset) / "experiments" / f"{name}.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(grids[-1], out)
+        print(pd.DataFrame([row])[[c for c in ("variant", "kid", "fid", "precision", "recall", "rec_psnr_db",
+                                               "rec_ctx_psnr_db", "guide_match", "attn_ratio_min",
+                                               "train_wall_clock_s", "train_images_per_s") if c in row]]
+              .to_string(index=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
