@@ -1,9 +1,10 @@
-"""Training speed of a preset: seconds per step, images/s, and the attention layers' share of the step.
+"""Training speed of a preset's models in one run: seconds per step, images/s, and our model against the DCGAN.
 
-    python benchmarks/train_speed.py [--preset quick] [--steps 20]
+    python benchmarks/train_speed.py [--preset quick] [--steps 60]
 
-The attention share is measured by timing the same preset with attention removed
-(model.attn_res=() and model.cross_attn_res=()). Not a test: numbers depend on the machine.
+Measures, one after another in this process on the preset's data: our model, our model without any attention
+layer (the attention's share of the step), and the DCGAN baseline. Issue 12's cost target is our training
+images/s at least half the DCGAN's. Not a test: the numbers depend on the machine; run nothing else beside it.
 """
 from __future__ import annotations
 
@@ -12,25 +13,31 @@ import argparse
 import torch
 
 from paperlib import get_config
+from paperlib.experiments import model_config
 from paperlib.profiling import training_speed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
-    cfg = get_config(args.preset)
-    with_attn = training_speed(cfg, args.steps)
-    without = training_speed(cfg.override(**{"model.attn_res": (), "model.cross_attn_res": ()}), args.steps)
+    base = get_config(args.preset)
+    runs = {"attngan": model_config(base, "attngan"),
+            "attngan, no attention": base.override(**{"model.attn_res": (), "model.cross_attn_res": ()}),
+            "dcgan": model_config(base, "dcgan")}
+    results = {name: training_speed(cfg, args.steps) for name, cfg in runs.items()}
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
-    print(f"# preset {args.preset}: {cfg.data.image_size} px, batch {cfg.train.batch_size}, {args.steps} steps, {device}")
-    print(f"{'model':>18} {'s/step':>8} {'images/s':>9} {'params G/D/E':>22}")
-    for name, r in (("with attention", with_attn), ("without attention", without)):
+    print(f"# preset {args.preset}: {base.data.image_size} px, batch {base.train.batch_size}, {args.steps} steps, "
+          f"{device}")
+    print(f"{'model':>22} {'s/step':>8} {'images/s':>9} {'params G/D/E':>22}")
+    for name, r in results.items():
         params = "/".join(f"{r[k] / 1e6:.2f}M" for k in ("params_G", "params_D", "params_E") if k in r)
-        print(f"{name:>18} {r['s_per_step']:>8.3f} {r['images_per_s']:>9.1f} {params:>22}")
-    share = 1 - without["s_per_step"] / with_attn["s_per_step"]
-    print(f"attention layers' share of the step time: {share:.0%}")
+        print(f"{name:>22} {r['s_per_step']:>8.3f} {r['images_per_s']:>9.1f} {params:>22}")
+    ours, without, dcgan = (results[k]["s_per_step"] for k in runs)
+    print(f"attention layers' share of our step time: {1 - without / ours:.0%}")
+    print(f"our training images/s / the DCGAN's: {results['attngan']['images_per_s'] / results['dcgan']['images_per_s']:.2f}"
+          " (issue 12's target: at least 0.5)")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,9 @@ def networks_from_checkpoint(path: Path | str, map_location: str | torch.device 
     state = load_checkpoint(path, map_location)
     if "model_args" not in state:
         raise CheckpointError(f"{path} holds a domain classifier, not a generative model")
+    if state["model_args"].get("arch", "resnet") == "resnet":
+        raise CheckpointError(f"{path} holds the residual SAGAN-style model that issue 12 replaced; paperlib no "
+                              "longer builds it: retrain the run with this version (or check out an older commit)")
     nets = Networks(ModelArgs.from_dict(state["model_args"]))
     try:
         nets.load_state_dict(state["networks"])

@@ -77,3 +77,9 @@ def test_rng_states_of_torch_numpy_and_python_survive_a_weights_only_checkpoint(
     assert torch.equal(torch.rand(3), expected[0])
     assert np.array_equal(np.random.rand(3), expected[1])
     assert [random.random() for _ in range(3)] == expected[2]
+
+
+def test_a_checkpoint_of_the_replaced_residual_model_says_to_retrain(tmp_path):
+    save_checkpoint(tmp_path / "old.pt", {"model_args": {"arch": "resnet", "attn_impl": "sdpa"}, "networks": {}})
+    with pytest.raises(CheckpointError, match="retrain the run"):
+        networks_from_checkpoint(tmp_path / "old.pt")
