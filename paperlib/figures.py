@@ -91,11 +91,15 @@ def training_curves(preset: str) -> Path:
     ax1.legend(fontsize=8)
     for col in [c for c in ("loss_rec", "loss_kl", "loss_guide") if c in stats]:
         ax2.plot(stats["step"], stats[col], label=col)
-    ax2.set(title="encoder path and guidance", xlabel="step", yscale="log")
+    ax2.set(title="encoder path and guidance" if "loss_guide" in stats else "encoder path", xlabel="step",
+            yscale="log")
     ax2.legend(fontsize=8)
-    for col in [c for c in stats.columns if c.startswith("attn_ratio/")]:
+    # runs from before issue 12 logged SAGAN's gamma instead of the branch ratio (results/full still holds one)
+    kind = "attn_ratio/" if any(c.startswith("attn_ratio/") for c in stats.columns) else "gamma/"
+    for col in [c for c in stats.columns if c.startswith(kind)]:
         ax3.plot(stats["step"], stats[col], label=col.split("/", 1)[1])
-    ax3.set(title="attention |branch| / |input| per layer", xlabel="step")
+    ax3.set(title="attention |branch| / |input| per layer" if kind == "attn_ratio/" else "attention gamma per layer",
+            xlabel="step")
     ax3.legend(fontsize=8)
     return save_fig(fig, preset, "training_curves")
 
