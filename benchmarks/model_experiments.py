@@ -43,6 +43,8 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "dcrecipe_adain": ("attngan", "dcrecipe with instance norm + FiLM (AdaIN) in G instead of PixelNorm + FiLM",
                        {"model.conditional": False, "train.class_balance": 0.0, "train.loss": "nonsaturating",
                         "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "instance"}),
+    "selfonly": ("attngan", "no cross-attention (so no guidance; self-attention and the encoder kept)",
+                 {"model.cross_attn_res": ()}),
     "crossonly": ("attngan", "no self-attention in G or D (cross-attention kept)", {"model.attn_res": ()}),
     "nosn": ("attngan", "no spectral norm in D (a stronger D)", {"model.d_spectral_norm": False}),
     "dcrecipe_nosn": ("attngan", "dcrecipe without spectral norm in D",
