@@ -140,19 +140,15 @@ class MultiHeadAttention2d(nn.Module):
 
 
 class MultiHeadSelfAttention2d(MultiHeadAttention2d):
-    """Self-attention of the model: every position of a map attends over the same map."""
+    """Self-attention of the model: every position of a map attends over the same map. x (B, C, H, W) -> same."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, C, H, W) -> (B, C, H, W)."""
-        return self.attend(x, x)[0]
+    forward = SelfAttention2d.forward
 
 
 class MultiHeadCrossAttention2d(MultiHeadAttention2d):
     """The generated image's state (queries) attends to a real image's encoder state (keys, values).
 
-    With no context (generation from z alone) the layer is the identity.
+    With no context (generation from z alone) the layer is the identity. x, context -> (B, C, H, W).
     """
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-        """x (B, C, H, W), context (B, Cc, Hc, Wc) or None -> (B, C, H, W)."""
-        return x if context is None else self.attend(x, context)[0]
+    forward = CrossAttention2d.forward

@@ -17,9 +17,10 @@ import torch
 from .arrays import to_uint8
 from .checkpoint import networks_from_checkpoint
 from .data import ImageSet
+from .editing import guided
 from .experiments import MODELS
 from .metrics import FeatureSpace, ci95_halfwidth, reconstruction_metrics, sample_metrics, spread
-from .editing import guided
+from .models import Networks
 from .sampling import generate, reconstruct
 from .train import latest_checkpoint
 
@@ -67,7 +68,7 @@ def evaluate_run(run_dir: Path, space: FeatureSpace, real_features: torch.Tensor
     return {"run": run_dir.name, "features": space.name, **row, **run_stats(run_dir), "checkpoint": ckpt.name}
 
 
-def reconstruction_row(nets, holdout: ImageSet) -> dict[str, float]:
+def reconstruction_row(nets: Networks, holdout: ImageSet) -> dict[str, float]:
     """Held-out reconstruction from z alone, and (with cross-attention) with the image's own context."""
     x, y = holdout.batch(slice(None))
     rec = reconstruction_metrics(x, reconstruct(nets, x, y))
@@ -78,7 +79,7 @@ def reconstruction_row(nets, holdout: ImageSet) -> dict[str, float]:
 
 
 @torch.no_grad()
-def guidance_match(nets, space: FeatureSpace, holdout: ImageSet, group: int = 16, seed: int = 0
+def guidance_match(nets: Networks, space: FeatureSpace, holdout: ImageSet, group: int = 16, seed: int = 0
                    ) -> dict[str, float]:
     """Does guidance carry content? For groups of `group` held-out references of one class, one guided
     sample per reference (a fresh z each); the share of samples whose nearest reference in the feature
