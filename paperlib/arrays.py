@@ -14,6 +14,7 @@ import torch
 
 from .data import ImageSet
 from .models import Networks
+from .editing import apply_attribute, attribute_vector, guided, interpolate
 from .sampling import generate, reconstruct
 
 if TYPE_CHECKING:                      # metrics imports train, which arrays needs too; only a type here
@@ -83,7 +84,8 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
         panels["heldout_real"] = (holdout.images[idx].numpy(), y.numpy(), holdout.class_names)
         panels["heldout_reconstructed"] = (to_uint8(reconstruct(nets, x, y)), y.numpy(), holdout.class_names)
         if nets.args.cross_attn_res:
-            panels["heldout_reconstructed_own_context"] = (to_uint8(reconstruct(nets, x, y, reference=x)), y.numpy(),
+            z = torch.randn(len(x), nets.args.z_dim, generator=torch.Generator().manual_seed(seed))
+            panels["heldout_guided_by_itself"] = (to_uint8(guided(nets, z, y, x)), y.numpy(),
                                                            holdout.class_names)
     return panels
 
@@ -175,8 +177,6 @@ def copying_check(nets: Networks, train: ImageSet, holdout: ImageSet, features: 
 def editing_examples(nets: Networks, holdout: ImageSet, seed: int = 0) -> dict[str, np.ndarray]:
     """Interpolations between held-out pairs, an attribute vector (one class minus another) applied to
     held-out images, and generation guided by cross-attention to reference images."""
-    from .editing import apply_attribute, attribute_vector, guided, interpolate
-
     gen = torch.Generator().manual_seed(seed)
     x, y = holdout.batch(slice(None))
     by_class = [(y == c).nonzero().squeeze(1) for c in range(holdout.num_classes)]
@@ -210,8 +210,6 @@ def guided_attention_maps(nets: Networks, holdout: ImageSet, seed: int = 0,
     encoder features; returns images, references, queries, layers and map__<layer> (n, q, side, side):
     self layers spread over the generated image, cross layers over the reference.
     """
-    from .editing import guided
-
     gen = torch.Generator().manual_seed(seed)
     refs = torch.stack([(holdout.labels == c).nonzero()[0, 0] for c in range(holdout.num_classes)])
     x, y = holdout.batch(refs)

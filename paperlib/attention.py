@@ -97,10 +97,16 @@ class MultiHeadAttention2d(nn.Module):
 
     A context of zeros gives a branch of exactly zero (no biases in W_v and W_o): training drops the
     context of some images that way, and generation from z alone passes no context at all.
+
+    locality > 0 adds a learned per-head bias B[n, m] to the attention logits, initialised to the
+    locality prior -d(n, m)^2 / (2 locality^2) (d in query cells): each query starts by reading the
+    same place of the context map, and learns where else to look (T5 / Swin-style position bias).
+    Cross-attention uses it: without it a query must first learn, from random positional codes, to
+    find its own place in the reference (measured: guided images did not carry their reference).
     """
 
     def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
-                 heads: int = 4):
+                 heads: int = 4, locality: float = 0.0):
         super().__init__()
         context_channels = context_channels or channels
         context_side = context_side or side
@@ -112,6 +118,8 @@ class MultiHeadAttention2d(nn.Module):
         self.value = nn.Linear(context_channels, channels, bias=False)
         self.out = nn.Linear(channels, channels, bias=False)
         nn.init.zeros_(self.out.weight)
+        self.bias = nn.Parameter(locality_prior(side, context_side, locality).repeat(self.heads, 1, 1)) \
+            if locality > 0 else None                                                         # (heads, N, M)
         self.last_ratio = torch.zeros(())     # |branch| / |x| of the latest forward, logged as attn_ratio/<layer>
 
     def _heads(self, t: torch.Tensor) -> torch.Tensor:
@@ -130,13 +138,23 @@ class MultiHeadAttention2d(nn.Module):
         v = self._heads(self.value(ctx))                       # (B, heads, M, d)
         attention = None
         if return_attention:
-            weights = torch.softmax(q @ k.transpose(2, 3) / q.shape[-1] ** 0.5, dim=-1)   # (B, heads, N, M)
+            logits = q @ k.transpose(2, 3) / q.shape[-1] ** 0.5                    # (B, heads, N, M)
+            weights = torch.softmax(logits if self.bias is None else logits + self.bias.to(logits.dtype), dim=-1)
             o, attention = weights @ v, weights.mean(1)
-        else:
-            o = F.scaled_dot_product_attention(q, k, v)        # (B, heads, N, d), scale 1/sqrt(d)
+        else:                                                  # (B, heads, N, d), scale 1/sqrt(d)
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=None if self.bias is None else self.bias.to(q.dtype))
         branch = self.out(o.transpose(1, 2).reshape(b, h * w, c)).transpose(1, 2).reshape(b, c, h, w)
         self.last_ratio = branch.detach().float().norm() / x.detach().float().norm().clamp_min(1e-12)
         return x + branch, attention
+
+
+def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
+    """(N, M) logits -d^2 / (2 width^2), d the distance between query cell n and context cell m in query cells."""
+    q = (torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(-1, 2)
+         .float() + 0.5)
+    c = (torch.stack(torch.meshgrid(torch.arange(context_side), torch.arange(context_side), indexing="ij"), -1)
+         .reshape(-1, 2).float() + 0.5) * (side / context_side)
+    return -torch.cdist(q, c).pow(2) / (2 * width ** 2)
 
 
 class MultiHeadSelfAttention2d(MultiHeadAttention2d):

@@ -56,6 +56,8 @@ class ModelConfig:
     attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention, in G and D; () = none
     cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
     heads: int = 4                         # attention heads (each of width C / heads)
+    cross_locality: float = 0.5            # cross-attention's learned position bias starts as a Gaussian of this
+                                           # width (in cells) around the query's own place; 0 = no bias
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
     g_norm: str = "pixel"                  # G's per-image feature norm before each FiLM: pixel (ProGAN's PixelNorm)
                                            # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN)
@@ -90,6 +92,8 @@ class ModelConfig:
                 raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
         if self.ch % self.heads:
             raise ConfigError(f"model.ch={self.ch}: use a multiple of model.heads={self.heads} (each head gets C / heads)")
+        if not (math.isfinite(self.cross_locality) and self.cross_locality >= 0):
+            raise ConfigError(f"model.cross_locality={self.cross_locality}: use a width in cells >= 0, e.g. 0.5 (0: none)")
 
 
 @dataclass(frozen=True)
@@ -110,10 +114,10 @@ class TrainConfig:
     rec_weight: float = 10.0            # reconstruction loss weight (encoder path)
     rec_loss: str = "l1"                # l1 | mse
     kl_weight: float = 1e-4             # KL(q(z|x) || N(0, I)) weight: small, so z can carry an image's content
-    context_drop: float = 0.5           # share of reconstructions decoded without their own-image context (z alone)
-    guide_fraction: float = 0.5         # share of generated images that cross-attend to a real reference image
-    guide_weight: float = 5.0           # L1 between pooled guided images and their references (content loss)
-    guide_pool: int = 4                 # side the guided images and references are average-pooled to for that L1
+    guide_fraction: float = 0.5         # share of the encoded images drawn by guided generation (a fresh z, their
+                                        # own shifted encoder features as context) instead of reconstructed from z
+    guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
+    guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
     seed: int = 0                       # seeds torch, numpy, Python and the data order
     log_every: int = 50                 # steps between stats.jsonl lines
     sample_every: int = 500             # steps between sample grids (fixed z)
@@ -130,7 +134,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value < 1):
                 raise ConfigError(f"train.{name}={value}: use a learning rate in (0, 1), e.g. 1e-4")
-        for name in ("class_balance", "context_drop", "guide_fraction"):
+        for name in ("class_balance", "guide_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1]")
         for name in ("beta1", "beta2", "ema_decay"):

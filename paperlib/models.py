@@ -48,12 +48,13 @@ class ModelArgs:
     depth: int = 1          # convolutions per side (the first changes the side, the others keep it)
     g_norm: str = "pixel"   # G's feature norm before each FiLM: pixel | instance
     d_spectral_norm: bool = True
+    cross_locality: float = 0.0   # 0 for checkpoints from before the locality prior
 
     @classmethod
     def from_config(cls, model: ModelConfig, image_size: int, n_classes: int) -> "ModelArgs":
         return cls(image_size, n_classes if model.conditional else 0, model.z_dim, model.ch, model.ch_mult_max,
                    tuple(model.attn_res), tuple(model.cross_attn_res), model.heads, model.encoder, model.arch,
-                   model.discriminator, model.depth, model.g_norm, model.d_spectral_norm)
+                   model.discriminator, model.depth, model.g_norm, model.d_spectral_norm, model.cross_locality)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelArgs":
@@ -193,7 +194,8 @@ class Generator(nn.Module):
         self.extra_films = _extra(a, sides, lambda c: FiLM(w_dim, c))
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in a.attn_res})
-        self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads)
+        self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads,
+                                                                           locality=a.cross_locality)
                                          for r in a.cross_attn_res})
         self.to_rgb = nn.ConvTranspose2d(a.width(sides[-1]), 3, 4, 2, 1)
         _init(self)

@@ -40,17 +40,9 @@ def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
 
 
 @torch.no_grad()
-def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor | None = None
-                ) -> torch.Tensor:
-    """Encode x (posterior mean) and decode; cross-attention sees `reference`'s encoder features (None: z alone).
-
-    reference=x is reconstruction with the image's own context, as in training.
-    """
+def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """Encode x (posterior mean) and decode from z alone, as training's reconstructions are drawn."""
     if nets.E is None:
         raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
     nets.check_images(x)
-    mu, _, _ = nets.E(x)
-    if reference is not None:
-        nets.check_images(reference)
-    context = nets.E(reference)[2] if reference is not None else None
-    return decode(nets, mu, y, context)
+    return decode(nets, nets.E(x)[0], y)

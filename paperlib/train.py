@@ -11,11 +11,10 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.nn.utils.parametrize import cached
 from torchvision.utils import save_image
@@ -26,7 +25,7 @@ from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config, TrainConfig
 from .data import ImageSet, load_dataset
-from .distributed import all_true, barrier, checksum, gather, init_world
+from .distributed import World, all_true, barrier, checksum, gather, init_world
 from .env import env_info, rng_state, seed_everything, select_device, set_rng_state
 from .errors import CheckpointError, ConfigError, TrainingDiverged
 from .models import Generator, ModelArgs, Networks, reparameterize
@@ -42,174 +41,236 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     Under torchrun every process runs this function: each trains a replica on its share of the
     global batch (batch_size per process) and DistributedDataParallel averages the gradients.
     """
-    run_dir = Path(run_dir)
-    t = cfg.train
-    device = select_device(t.device)
-    world = init_world(device.type)
-    if world.size > 1 and device.type == "cuda":
-        device = torch.device("cuda", world.local_rank)
-    use_bf16 = device.type == "cuda"
-
-    # ---- config and run folder, before step 0 (rank 0 writes, the others wait)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if world.main:
-        _write_or_check_config(cfg, run_dir)
-    barrier(world)
-    seed_everything(t.seed)                         # the same initial weights on every rank
-
-    # ---- data (in memory, uint8) and networks
-    if data is None and world.main:
-        data = load_dataset(cfg.data, "train")      # rank 0 first: it may render and cache the data set
-    barrier(world)
-    data = data if data is not None else load_dataset(cfg.data, "train")
-    images, labels = data.images.to(device), data.labels.to(device)
-    weights = class_weights(data.labels, t.class_balance)
-    args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
-    nets = Networks(args).to(device)
-    G, G_ema, D, E = nets.G, nets.G_ema, nets.D, nets.E
-    g_step = GeneratorStep(G, E)
-    g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
-    opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if D is not None else None
-    fixed = torch.Generator().manual_seed(t.seed + 1)                     # the sample grid's z and labels
-    fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
-    fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
-    if world.size > 1:
-        torch.manual_seed(t.seed + 7919 * world.rank)                     # each rank its own noise
-    # DDP wrappers share the parameters of G, E and D; the plain modules stay in `nets` for checkpoints
-    separate_passes = D is not None and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
-    if separate_passes and world.size > 1:
-        raise ConfigError(f"model.arch={cfg.model.arch!r}: its discriminator has batch norm and runs twice per step, "
-                          "which DistributedDataParallel does not allow; train it in one process")
-    g_train = DDP(g_step) if world.size > 1 else g_step
-    d_train = DDP(D) if world.size > 1 and D is not None else D
-
-    # ---- resume from the latest checkpoint, if any
-    step = 0
-    latest = latest_checkpoint(run_dir)
-    if latest is not None:
-        state = load_checkpoint(latest, device)
-        nets.load_state_dict(state["networks"])
-        opt_g.load_state_dict(state["opt_g"])
-        if opt_d is not None:
-            opt_d.load_state_dict(state["opt_d"])
-        ranks = state.get("rng_ranks", [])
-        if len(ranks) == world.size:
-            set_rng_state(ranks[world.rank])
-        step = state["step"]
-    elif t.init_from and world.main:
-        fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
-        (run_dir / "init_from.json").write_text(json.dumps({"checkpoint": t.init_from, "fresh": fresh}, indent=2))
-    if t.init_from and world.size > 1:
-        for p in nets.state_dict().values():    # rank 0's loaded weights on every rank
-            torch.distributed.broadcast(p, 0)
-
-    def checkpoint() -> None:
-        rng = gather(world, rng_state())            # every rank's RNG, so a resume continues each stream
-        if not world.main:
-            return
-        path = run_dir / "checkpoints" / f"step_{step:06d}.pt"
-        save_checkpoint(path, {
-            "config": cfg.to_dict(), "model_args": args.to_dict(), "step": step, "world_size": world.size,
-            "networks": nets.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict() if opt_d else {},
-            "rng_ranks": rng, "class_names": data.class_names, "env": env_info(device),
-        })
-        for old in sorted((run_dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
-            old.unlink()
-
-    def autocast():
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16)
-
-    # ---- the loop: n_dis D steps, then one G (+E) step
-    stats_file = (run_dir / "stats.jsonl").open("a") if world.main else None
-    bar = tqdm(total=t.steps, initial=step, disable=not (progress and world.main), desc=run_dir.name, unit="step")
-    tick_time, tick_step, start_step, t0 = time.perf_counter(), step, step, time.perf_counter()
-    d_real = d_fake = loss_d = torch.full((), float("nan"))
-    b = t.batch_size
-    while step < t.steps:
-        for k in range(t.n_dis if D is not None else 1):
-            # the global batch of this draw; each rank takes its own slice (the distributed sampler)
-            idx = batch_indices(step * t.n_dis + k, len(data), b * world.size, t.seed, weights)
-            idx = idx[world.rank * b:(world.rank + 1) * b].to(device)
-            # sorted by class, so D's minibatch-std groups (4 consecutive images) hold one class: a G that
-            # draws one image per class then shows zero spread (a group mixing classes would hide it)
-            idx = idx[labels[idx].argsort(stable=True)]
-            x, y = images[idx].float().div(127.5).sub(1.0), labels[idx]
-            y_in = y if args.n_classes else None
-            if D is None:
-                break                                   # the VAE: no discriminator step
-            with autocast():
-                d_real, d_fake, loss_d = discriminator_step(nets, d_train, opt_d, t, x, y, separate_passes)
-
-        with autocast(), cached():  # cached(): each spectral-normalised weight of D computed once
-            plan = StepPlan.draw(y, t, args, adversarial=D is not None)
-            fake, x_rec, mu, logvar = g_train(plan.z, y_in, x, plan)
-            loss_adv = loss_rec = loss_kl = loss_guide = torch.zeros((), device=device)
-            if D is not None:
-                # the plain D: its gradients here are discarded, so no DDP synchronisation
-                loss_adv = losses.adversarial_g(t.loss, D(diff_augment(fake, t.diffaug), y_in).float())
-            if E is not None:
-                loss_rec = losses.reconstruction(x_rec.float(), x[:plan.encoded], t.rec_loss)
-                loss_kl = losses.kl_normal(mu.float(), logvar.float())
-            if plan.guide is not None:
-                loss_guide = losses.pooled_l1(fake.float(), x[plan.partner], plan.guide, t.guide_pool)
-            loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        update_ema(G_ema, G, min(t.ema_decay, (1 + step) / (10 + step)))
-        step += 1
+    run = Run.start(cfg, Path(run_dir), data)
+    t, nets = cfg.train, run.nets
+    stats_file = (run.dir / "stats.jsonl").open("a") if run.world.main else None
+    bar = tqdm(total=t.steps, initial=run.step, disable=not (progress and run.world.main), desc=run.dir.name,
+               unit="step")
+    start_step, t0 = run.step, time.perf_counter()
+    tick = (t0, run.step)
+    d_out = (torch.full((), float("nan")),) * 3                 # (scores on reals, on fakes, loss_d); the VAE has no D
+    while run.step < t.steps:
+        for k in range(t.n_dis if nets.D is not None else 1):
+            x, y = run.batch(run.step * t.n_dis + k)
+            if nets.D is not None:
+                with run.autocast():
+                    d_out = discriminator_step(nets, run.d_train, run.opt_d, t, x, y, run.separate_passes)
+        g_losses = generator_step(run, x, y)
+        update_ema(nets.G_ema, nets.G, min(t.ema_decay, (1 + run.step) / (10 + run.step)))
+        run.step += 1
         bar.update(1)
 
-        # ---- divergence check (on every rank together), log, sample, checkpoint
-        values = torch.stack([loss_d.to(device), loss_adv, loss_rec, loss_kl, loss_guide]).detach().float().cpu()
-        if not all_true(world, bool(torch.isfinite(values[1:] if D is None else values).all())):
-            if stats_file:
-                stats_file.close()
-            good = latest_checkpoint(run_dir)
-            raise TrainingDiverged(f"non-finite loss at step {step} (loss_d, loss_adv, loss_rec, loss_kl, loss_guide = "
-                                   f"{values.tolist()} on rank {world.rank}); last good checkpoint: "
-                                   f"{good or 'none'}. Lower train.lr_d / train.lr_g or resume from that checkpoint.")
-        if stats_file and (step % t.log_every == 0 or step == t.steps):
-            now = time.perf_counter()
-            row = {"step": step, **_finite_or_none(loss_d=values[0].item(), loss_g_adv=values[1].item(),
-                                                   loss_rec=values[2].item(), loss_kl=values[3].item(),
-                                                   loss_guide=values[4].item(),
-                                                   d_real=d_real.float().mean().item(),
-                                                   d_fake=d_fake.float().mean().item()),
-                   **{f"attn_ratio/{name}": m.last_ratio.item() for name, m in nets.attention_layers().items()},
-                   "lr_g": opt_g.param_groups[0]["lr"], "lr_d": opt_d.param_groups[0]["lr"] if opt_d else None,
-                   "images_per_s": (step - tick_step) * b * world.size * t.n_dis / max(now - tick_time, 1e-9),
-                   "elapsed_s": now - t0}
-            stats_file.write(json.dumps(row) + "\n")
-            stats_file.flush()
+        values = torch.stack([d_out[2].to(run.device), *g_losses]).detach().float().cpu()
+        run.check_finite(values, stats_file)
+        if stats_file and (run.step % t.log_every == 0 or run.step == t.steps):
+            tick = run.log(stats_file, values, d_out, tick, t0)
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}", rec=f"{values[2]:.3f}")
-            tick_time, tick_step = now, step
-        if step % t.sample_every == 0 or step % t.ckpt_every == 0 or step == t.steps:
-            standing_stats(G_ema, seed=t.seed)
-        if world.main and (step % t.sample_every == 0 or step == t.steps):
-            with torch.no_grad(), autocast():
-                grid = G_ema(fixed_z, fixed_y if args.n_classes else None).float()
-            (run_dir / "samples").mkdir(exist_ok=True)
-            save_image(grid, run_dir / "samples" / f"step_{step:06d}.png", nrow=8, normalize=True,
-                       value_range=(-1, 1))
-        if step % t.ckpt_every == 0 or step == t.steps:
-            checkpoint()
+        if run.step % t.sample_every == 0 or run.step % t.ckpt_every == 0 or run.step == t.steps:
+            standing_stats(nets.G_ema, seed=t.seed)
+        if run.world.main and (run.step % t.sample_every == 0 or run.step == t.steps):
+            run.sample_grid()
+        if run.step % t.ckpt_every == 0 or run.step == t.steps:
+            run.checkpoint()
     bar.close()
     if stats_file:
         stats_file.close()
-    elapsed = time.perf_counter() - t0
-    # batch-norm statistics of the training networks are per rank (as in DDP without SyncBatchNorm) and are
-    # never used for samples: G_ema gets standing statistics, identical on every rank
-    replicas = gather(world, checksum(nets, skip=lambda n: n.endswith(BN_BUFFERS) and not n.startswith("G_ema.")))
-    if len(set(replicas)) > 1:
-        raise RuntimeError(f"replicas diverged across ranks (checksums {replicas}); this is a bug, please report it")
-    barrier(world)
-    return {"run_dir": str(run_dir), "steps": step, "steps_this_call": step - start_step,
-            "wall_clock_s": elapsed, "images_seen": step * b * world.size * t.n_dis,
-            "images_per_s": (step - start_step) * b * world.size * t.n_dis / max(elapsed, 1e-9),
-            "checkpoint": str(latest_checkpoint(run_dir)), "device": str(device), "world_size": world.size,
-            "replica_checksums": replicas, "parameters": nets.parameter_counts()}
+    return run.finish(time.perf_counter() - t0, start_step)
+
+
+@dataclass
+class Run:
+    """Everything one training process holds: config, process group, data, networks, optimisers, step.
+
+    `start` builds it (and resumes from the run folder's latest checkpoint); the loop in `train` calls
+    its named steps. The plain modules live in `nets` (for checkpoints); g_train and d_train are the
+    same modules, DDP-wrapped under torchrun.
+    """
+
+    cfg: Config
+    dir: Path
+    world: World
+    device: torch.device
+    data: ImageSet
+    images: torch.Tensor
+    labels: torch.Tensor
+    weights: torch.Tensor | None
+    nets: Networks
+    g_train: nn.Module
+    d_train: nn.Module | None
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+    separate_passes: bool
+    fixed: tuple[torch.Tensor, torch.Tensor]      # the sample grid's z and labels
+    step: int = 0
+
+    @classmethod
+    def start(cls, cfg: Config, run_dir: Path, data: ImageSet | None) -> "Run":
+        t = cfg.train
+        device = select_device(t.device)
+        world = init_world(device.type)
+        if world.size > 1 and device.type == "cuda":
+            device = torch.device("cuda", world.local_rank)
+        run_dir.mkdir(parents=True, exist_ok=True)    # config first, before step 0 (rank 0 writes, the others wait)
+        if world.main:
+            _write_or_check_config(cfg, run_dir)
+        barrier(world)
+        seed_everything(t.seed)                       # the same initial weights on every rank
+        if data is None and world.main:
+            data = load_dataset(cfg.data, "train")    # rank 0 first: it may render and cache the data set
+        barrier(world)
+        data = data if data is not None else load_dataset(cfg.data, "train")
+        args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
+        nets = Networks(args).to(device)
+        g_params = list(nets.G.parameters()) + (list(nets.E.parameters()) if nets.E is not None else [])
+        opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
+        opt_d = torch.optim.Adam(nets.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if nets.D else None
+        fixed = torch.Generator().manual_seed(t.seed + 1)
+        fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
+        fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
+        if world.size > 1:
+            torch.manual_seed(t.seed + 7919 * world.rank)                 # each rank its own noise
+        D = nets.D
+        separate_passes = D is not None and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
+        if separate_passes and world.size > 1:
+            raise ConfigError(f"model.arch={cfg.model.arch!r}: its discriminator has batch norm and runs twice per "
+                              "step, which DistributedDataParallel does not allow; train it in one process")
+        g_step = GeneratorStep(nets.G, nets.E)
+        run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
+                  class_weights(data.labels, t.class_balance), nets, DDP(g_step) if world.size > 1 else g_step,
+                  DDP(D) if world.size > 1 and D is not None else D, opt_g, opt_d, separate_passes, (fixed_z, fixed_y))
+        run.resume()
+        return run
+
+    def resume(self) -> None:
+        """Continue from the latest checkpoint (weights, optimisers, every rank's RNG), or start from init_from."""
+        t, world, nets = self.cfg.train, self.world, self.nets
+        latest = latest_checkpoint(self.dir)
+        if latest is not None:
+            state = load_checkpoint(latest, self.device)
+            nets.load_state_dict(state["networks"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            if self.opt_d is not None:
+                self.opt_d.load_state_dict(state["opt_d"])
+            ranks = state.get("rng_ranks", [])
+            if len(ranks) == world.size:
+                set_rng_state(ranks[world.rank])
+            self.step = state["step"]
+        elif t.init_from and world.main:
+            fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
+            (self.dir / "init_from.json").write_text(json.dumps({"checkpoint": t.init_from, "fresh": fresh}, indent=2))
+        if t.init_from and world.size > 1:
+            for p in nets.state_dict().values():    # rank 0's loaded weights on every rank
+                torch.distributed.broadcast(p, 0)
+
+    def autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda")
+
+    def batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's slice of the draw-th global batch: images in [-1, 1] and labels, sorted by class,
+        so D's minibatch-std groups (4 consecutive images) hold one class: a G that draws one image per
+        class then shows zero spread (a group mixing classes would hide it)."""
+        b, world = self.cfg.train.batch_size, self.world
+        idx = batch_indices(draw, len(self.data), b * world.size, self.cfg.train.seed, self.weights)
+        idx = idx[world.rank * b:(world.rank + 1) * b].to(self.device)
+        idx = idx[self.labels[idx].argsort(stable=True)]
+        return self.images[idx].float().div(127.5).sub(1.0), self.labels[idx]
+
+    def check_finite(self, values: torch.Tensor, stats_file: IO[str] | None) -> None:
+        """Stop on a non-finite loss (on every rank together) before anything is written from that state."""
+        finite = values[1:] if self.nets.D is None else values
+        if all_true(self.world, bool(torch.isfinite(finite).all())):
+            return
+        if stats_file:
+            stats_file.close()
+        good = latest_checkpoint(self.dir)
+        raise TrainingDiverged(f"non-finite loss at step {self.step} (loss_d, loss_adv, loss_rec, loss_kl, loss_guide = "
+                               f"{values.tolist()} on rank {self.world.rank}); last good checkpoint: "
+                               f"{good or 'none'}. Lower train.lr_d / train.lr_g or resume from that checkpoint.")
+
+    def log(self, stats_file: IO[str], values: torch.Tensor, d_out: tuple[torch.Tensor, ...], tick: tuple[float, int],
+            t0: float) -> tuple[float, int]:
+        """One stats.jsonl line; returns the new (time, step) tick for the next images/s."""
+        now, t = time.perf_counter(), self.cfg.train
+        row = {"step": self.step, **_finite_or_none(loss_d=values[0].item(), loss_g_adv=values[1].item(),
+                                                    loss_rec=values[2].item(), loss_kl=values[3].item(),
+                                                    loss_guide=values[4].item(),
+                                                    d_real=d_out[0].float().mean().item(),
+                                                    d_fake=d_out[1].float().mean().item()),
+               **{f"attn_ratio/{name}": m.last_ratio.item() for name, m in self.nets.attention_layers().items()},
+               "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"] if self.opt_d else None,
+               "images_per_s": (self.step - tick[1]) * t.batch_size * self.world.size * t.n_dis
+               / max(now - tick[0], 1e-9),
+               "elapsed_s": now - t0}
+        stats_file.write(json.dumps(row) + "\n")
+        stats_file.flush()
+        return now, self.step
+
+    def sample_grid(self) -> None:
+        with torch.no_grad(), self.autocast():
+            z, y = self.fixed
+            grid = self.nets.G_ema(z, y if self.nets.args.n_classes else None).float()
+        (self.dir / "samples").mkdir(exist_ok=True)
+        save_image(grid, self.dir / "samples" / f"step_{self.step:06d}.png", nrow=8, normalize=True,
+                   value_range=(-1, 1))
+
+    def checkpoint(self) -> None:
+        """Every rank's RNG (so a resume continues each stream), written atomically by rank 0; the two newest kept."""
+        rng = gather(self.world, rng_state())
+        if not self.world.main:
+            return
+        path = self.dir / "checkpoints" / f"step_{self.step:06d}.pt"
+        save_checkpoint(path, {
+            "config": self.cfg.to_dict(), "model_args": self.nets.args.to_dict(), "step": self.step,
+            "world_size": self.world.size, "networks": self.nets.state_dict(), "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict() if self.opt_d else {}, "rng_ranks": rng,
+            "class_names": self.data.class_names, "env": env_info(self.device),
+        })
+        for old in sorted((self.dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
+            old.unlink()
+
+    def finish(self, elapsed: float, start_step: int) -> dict[str, Any]:
+        """Check that the replicas agree and summarise the run.
+
+        Batch-norm statistics of the training networks are per rank (as in DDP without SyncBatchNorm) and
+        are never used for samples: G_ema gets standing statistics, identical on every rank.
+        """
+        world, nets, t = self.world, self.nets, self.cfg.train
+        replicas = gather(world, checksum(nets, skip=lambda n: n.endswith(BN_BUFFERS) and not n.startswith("G_ema.")))
+        if len(set(replicas)) > 1:
+            raise RuntimeError(f"replicas diverged across ranks (checksums {replicas}); this is a bug, please report it")
+        barrier(world)
+        images = t.batch_size * world.size * t.n_dis
+        return {"run_dir": str(self.dir), "steps": self.step, "steps_this_call": self.step - start_step,
+                "wall_clock_s": elapsed, "images_seen": self.step * images,
+                "images_per_s": (self.step - start_step) * images / max(elapsed, 1e-9),
+                "checkpoint": str(latest_checkpoint(self.dir)), "device": str(self.device), "world_size": world.size,
+                "replica_checksums": replicas, "parameters": nets.parameter_counts()}
+
+
+def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
+    the content loss on its guided images. Returns (loss_adv, loss_rec, loss_kl, loss_guide)."""
+    t, nets, device = run.cfg.train, run.nets, run.device
+    y = labels if nets.args.n_classes else None
+    zero = torch.zeros((), device=device)
+    loss_adv = loss_rec = loss_kl = loss_guide = zero
+    with run.autocast(), cached():       # cached(): each spectral-normalised weight of D computed once
+        plan = StepPlan.draw(labels, t, nets.args, adversarial=nets.D is not None)
+        fake, x_enc, mu, logvar = run.g_train(plan.z, y, x, plan)
+        if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
+            loss_adv = losses.adversarial_g(t.loss, nets.D(diff_augment(fake, t.diffaug), y).float())
+        if nets.E is not None:
+            own = x[:plan.encoded]
+            rec = torch.ones(plan.encoded, device=device) if plan.guide is None else 1 - plan.guide
+            loss_rec = losses.weighted_reconstruction(x_enc.float(), own, rec, t.rec_loss)
+            loss_kl = losses.kl_normal(mu.float(), logvar.float())
+            if plan.guide is not None:
+                loss_guide = losses.pooled_l1(x_enc.float(), own, plan.guide, t.guide_pool)
+        loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
+    run.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    run.opt_g.step()
+    return loss_adv, loss_rec, loss_kl, loss_guide
 
 
 def transfer_weights(nets: Networks, path: Path) -> list[str]:
@@ -241,55 +302,38 @@ class StepPlan:
     """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
 
     z: latents of the generated images (None without D). encoded: how many of the real batch's first
-    images pass through E (half of it for a GAN, all for the VAE), to be reconstructed and to serve
-    as references. partner (B,): for each generated image, an encoded image of its class, its reference
-    when guided. guide (B,): 1 where a generated image cross-attends to its reference, 0 where it is drawn
-    from z alone. keep_own (encoded,): 1 where a reconstruction sees its own image's encoder features,
-    rolled by `shift` feature cells, 0 where it must come from z alone. guide and keep_own are None for
-    a model without cross-attention.
+    images pass through E (half of it for a GAN, all for the VAE). guide (encoded,): 1 where an encoded
+    image is drawn by guided generation (a fresh latent z_guide plus its own encoder features as the
+    cross-attention context), 0 where it is reconstructed from its encoding alone. guide and z_guide
+    are None for a model without cross-attention.
     """
 
     z: torch.Tensor | None
     encoded: int
-    partner: torch.Tensor
     guide: torch.Tensor | None
-    keep_own: torch.Tensor | None
-    shift: tuple[int, int]
+    z_guide: torch.Tensor | None
 
     @classmethod
     def draw(cls, y: torch.Tensor, t: TrainConfig, args: ModelArgs, adversarial: bool = True) -> "StepPlan":
         n, device = len(y), y.device
         z = torch.randn(n, args.z_dim, device=device) if adversarial else None
         encoded = max(n // 2, 1) if adversarial else n
-        partner = reference_index(y, encoded)
-        cross = bool(args.cross_attn_res) and args.encoder
-        guide = (torch.rand(n, device=device) < t.guide_fraction).float() if cross and adversarial else None
-        keep_own = (torch.rand(encoded, device=device) >= t.context_drop).float() if cross else None
-        shift = tuple(torch.randint(-1, 2, (2,)).tolist()) if cross else (0, 0)
-        return cls(z, encoded, partner, guide, keep_own, shift)
-
-
-def reference_index(y: torch.Tensor, pool: int) -> torch.Tensor:
-    """For each label, a random index below `pool` with the same label (any index below pool if none)."""
-    scores = torch.rand(len(y), pool, device=y.device) + 2.0 * (y[:, None] == y[None, :pool]).float()
-    return scores.argmax(dim=1)
-
-
-def guided_context(features: dict[int, torch.Tensor], partner: torch.Tensor, guide: torch.Tensor | None
-                   ) -> dict[int, torch.Tensor] | None:
-    """Each image's context: its partner's features where guide is 1, zeros (no context) where it is 0."""
-    if guide is None:
-        return None
-    return {side: _rows(f, partner) * guide[:, None, None, None].to(f.dtype) for side, f in features.items()}
+        if not (args.cross_attn_res and args.encoder):
+            return cls(z, encoded, None, None)
+        guide = (torch.rand(encoded, device=device) < t.guide_fraction).float()
+        return cls(z, encoded, guide, torch.randn(encoded, args.z_dim, device=device))
 
 
 class GeneratorStep(nn.Module):
     """Both generator paths of a step in one forward (DDP expects one forward per backward).
 
-    Generation: z -> G(z), cross-attending to a reference's features for the guided share.
-    Reconstruction: x -> E -> G(z_x), cross-attending to x's *own* features (shifted a cell, dropped
-    for part of the batch), so z must carry the content and cross-attention learns to copy it.
-    The two paths run as one batch through G: one set of kernel launches.
+    Generation: z -> G(z), no context; these are the images D judges.
+    Encoder path, on the first `encoded` real images x: reconstruction x -> E -> z_x -> G(z_x) with no
+    context, so z must carry the content; and guided generation, a fresh z with x's own encoder
+    features as the cross-attention context, so the content can only come through cross-attention:
+    it learns to copy a reference, which is what guidance by another image uses. (The features are
+    not shifted: the target is the unshifted image, and an unknown shift only teaches a blur.)
+    The paths run as one batch through G: one set of kernel launches.
     """
 
     def __init__(self, G: Generator, E: nn.Module | None):
@@ -301,26 +345,19 @@ class GeneratorStep(nn.Module):
         if self.E is None:
             return self.G(z, y), None, None, None
         mu, logvar, features = self.E(x[:plan.encoded])        # a GAN encodes half its batch: the cost of E
-        z_rec = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
-        own = None
-        if plan.keep_own is not None:
-            own = {s: f.roll(plan.shift, dims=(2, 3)) * plan.keep_own[:, None, None, None].to(f.dtype)
-                   for s, f in features.items()}
-        if z is None:                                          # the VAE: reconstruction only
-            return None, self.G(z_rec, y, own), mu, logvar       # (encoded is the whole batch)
-        guided = guided_context(features, plan.partner, plan.guide)
-        context = None if own is None else {s: torch.cat([guided[s], own[s]]) for s in own}
-        out = self.G(torch.cat([z, z_rec]), None if y is None else torch.cat([y, y[:plan.encoded]]), context)
-        fake, x_rec = out.split([len(z), len(z_rec)])
-        return fake, x_rec, mu, logvar
-
-
-@torch.no_grad()
-def draw_fakes(G: nn.Module, E: nn.Module | None, x: torch.Tensor, y: torch.Tensor | None, plan: StepPlan
-               ) -> torch.Tensor:
-    """The D step's fakes: the same mix of free and guided generation as the G step, without gradients."""
-    context = guided_context(E(x[:plan.encoded])[2], plan.partner, plan.guide) if plan.guide is not None else None
-    return G(plan.z, y, context)
+        z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
+        context = None
+        if plan.guide is not None:
+            keep = plan.guide[:, None]
+            z_enc = keep * plan.z_guide.to(z_enc.dtype) + (1 - keep) * z_enc
+            own = {s: f * plan.guide[:, None, None, None].to(f.dtype) for s, f in features.items()}
+            context = own if z is None else {s: torch.cat([f.new_zeros((len(z), *f.shape[1:])), f])
+                                             for s, f in own.items()}
+        if z is None:                                          # the VAE: the encoder path only
+            return None, self.G(z_enc, y, context), mu, logvar   # (encoded is the whole batch)
+        out = self.G(torch.cat([z, z_enc]), None if y is None else torch.cat([y, y[:plan.encoded]]), context)
+        fake, x_enc = out.split([len(z), len(z_enc)])
+        return fake, x_enc, mu, logvar
 
 
 def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
@@ -328,11 +365,11 @@ def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Op
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One D update on a real batch and as many fakes; returns (scores on reals, scores on fakes, loss).
 
-    labels are the real batch's classes (they pick guidance partners); D and G see them only when conditional.
+    labels are the real batch's classes; D and G see them only when conditional.
     """
     y = labels if nets.args.n_classes else None
-    plan = StepPlan.draw(labels, t, nets.args)
-    fake = draw_fakes(nets.G, nets.E, x, y, plan)
+    with torch.no_grad():
+        fake = nets.G(torch.randn(len(x), nets.args.z_dim, device=x.device), y)
     if separate_passes:   # a D with batch norm must see pure batches, as in its G step
         d_real = d_train(diff_augment(x, t.diffaug), y).float()
         d_fake = d_train(diff_augment(fake, t.diffaug), y).float()
@@ -351,15 +388,6 @@ def class_weights(labels: torch.Tensor, balance: float) -> torch.Tensor | None:
     if balance == 0:
         return None
     return labels.bincount()[labels].double().pow(-balance)
-
-
-def _rows(f: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """f[index] as a one-hot matmul: the same values, but a backward that sums in a fixed order.
-
-    The backward of f[index] accumulates repeated indices with multi-threaded scatter-adds on the CPU,
-    whose order (and so the float result) varies from run to run; that made training non-reproducible.
-    """
-    return torch.einsum("ij,j...->i...", F.one_hot(index, len(f)).to(f.dtype), f)
 
 
 def _finite_or_none(**values: float) -> dict[str, float | None]:
