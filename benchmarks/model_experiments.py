@@ -62,6 +62,8 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "ttur": ("attngan", "discriminator learning rate 4e-4 (TTUR)", {"train.lr_d": 4e-4}),
     "ndis2": ("attngan", "two D steps per G step", {"train.n_dis": 2}),
     "sagan": ("sagan", "no encoder, no cross-attention (is the encoder path behind the collapse?)", {}),
+    "no_d_attention": ("attngan", "self-attention in G only (D without attention)", {"model.d_attention": False}),
+    "d_attention": ("attngan", "self-attention in D too, as in SAGAN", {"model.d_attention": True}),
     "attn16": ("attngan", "self-attention at 16x16 instead of 8x8", {"model.attn_res": (16,)}),
 }
 COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",

@@ -166,7 +166,15 @@ class MultiHeadSelfAttention2d(MultiHeadAttention2d):
 class MultiHeadCrossAttention2d(MultiHeadAttention2d):
     """The generated image's state (queries) attends to a real image's encoder state (keys, values).
 
-    With no context (generation from z alone) the layer is the identity. x, context -> (B, C, H, W).
+    With no context (generation from z alone) the layer is the identity. A context of n < B images
+    belongs to the last n images of x, and the others pass unchanged: training puts its guided images
+    last, so the layer's cost is paid only for them. x, context -> (B, C, H, W).
     """
 
-    forward = CrossAttention2d.forward
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        if context is None:
+            return x
+        n = len(context)
+        if n == len(x):
+            return self.attend(x, context)[0]
+        return torch.cat([x[:len(x) - n], self.attend(x[len(x) - n:], context)[0]])

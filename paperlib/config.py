@@ -54,6 +54,8 @@ class ModelConfig:
     ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
     ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions
     attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention, in G and D; () = none
+    d_attention: bool = False              # D gets self-attention at attn_res too; off: at 32 px it cost 18% of the
+                                           # step and did not help (model_experiments.csv: base@d_attention)
     cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
     heads: int = 4                         # attention heads (each of width C / heads)
     cross_locality: float = 0.5            # cross-attention's learned position bias starts as a Gaussian of this

@@ -37,12 +37,12 @@ class Model:
 
 
 MODELS: dict[str, Model] = {m.name: m for m in [
-    Model("attngan", "ours: autoencoding GAN, self-attention in G and D, cross-attention to a real image",
+    Model("attngan", "ours: autoencoding GAN, self-attention in G, cross-attention to a real image",
           {}, "self+cross", True),
     Model("noattn", "ours with every attention layer removed (isolates what attention adds)",
           _NO_ATTENTION, "none", True),
     Model("sagan", "SAGAN-style GAN on our backbone: self-attention in G and D, projection D, hinge loss, no encoder",
-          {"model.encoder": False, "model.cross_attn_res": ()}, "self"),
+          {"model.encoder": False, "model.cross_attn_res": (), "model.d_attention": True}, "self"),
     Model("vae", "conditional VAE: our encoder and decoder without attention, no discriminator",
           {**_NO_ATTENTION, "model.discriminator": False}, "none", True, False),
     Model("dcgan", "DCGAN: transposed-conv G, strided-conv D, non-saturating loss, Adam(0.5, 0.999)", _DCGAN),

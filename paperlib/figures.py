@@ -73,8 +73,8 @@ def data_grid(preset: str) -> Path:
 @_figure
 def samples(preset: str) -> Path:
     """Samples of the trained model's EMA generator per class."""
-    return _grids(preset, "samples.npz", "samples", "Attention model (EMA generator):\nsamples from z; held-out images and "
-                  "their reconstructions", vertical=True)
+    return _grids(preset, "samples.npz", "samples", "Attention model (EMA generator):\nsamples from z; held-out images, their "
+                  "reconstructions from z, and guided by themselves", vertical=True)
 
 
 @_figure

@@ -40,23 +40,16 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
 
 
-def weighted_reconstruction(x_rec: torch.Tensor, x: torch.Tensor, weights: torch.Tensor, kind: str = "l1"
-                            ) -> torch.Tensor:
-    """Per-image mean absolute (l1) or squared (mse) error, weighted per image (B,) and averaged.
-
-    Weights instead of indexing: the encoder path mixes reconstructions and guided images in one batch,
-    and a weighted sum keeps the backward's summation order fixed (reproducible on multi-threaded CPUs).
-    """
-    err = (x_rec - x).abs() if kind == "l1" else (x_rec - x).pow(2)
-    return (err.mean((1, 2, 3)) * weights).sum() / weights.sum().clamp_min(1.0)
+def reconstruction(x_rec: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+    """Mean absolute (l1) or squared (mse) error per pixel."""
+    return F.l1_loss(x_rec, x) if kind == "l1" else F.mse_loss(x_rec, x)
 
 
-def pooled_l1(images: torch.Tensor, references: torch.Tensor, weights: torch.Tensor, factor: int = 1
-              ) -> torch.Tensor:
-    """L1 between images and references average-pooled by `factor` (1: pixels), weighted per image (B,).
+def pooled_l1(images: torch.Tensor, references: torch.Tensor, factor: int = 1) -> torch.Tensor:
+    """L1 between images and references average-pooled by `factor` (1: pixels).
 
     The content loss of guided generation. Pooling leaves the finer detail to the guided image's own z.
     """
     if factor > 1:
         images, references = F.avg_pool2d(images, factor), F.avg_pool2d(references, factor)
-    return weighted_reconstruction(images, references, weights, "l1")
+    return F.l1_loss(images, references)

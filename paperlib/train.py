@@ -255,17 +255,18 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = zero
     with run.autocast(), cached():       # cached(): each spectral-normalised weight of D computed once
-        plan = StepPlan.draw(labels, t, nets.args, adversarial=nets.D is not None)
+        plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
         fake, x_enc, mu, logvar = run.g_train(plan.z, y, x, plan)
         if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
             loss_adv = losses.adversarial_g(t.loss, nets.D(diff_augment(fake, t.diffaug), y).float())
         if nets.E is not None:
-            own = x[:plan.encoded]
-            rec = torch.ones(plan.encoded, device=device) if plan.guide is None else 1 - plan.guide
-            loss_rec = losses.weighted_reconstruction(x_enc.float(), own, rec, t.rec_loss)
+            n = len(plan.encoded) - plan.guided
+            target = x[plan.encoded]
+            if n:
+                loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
             loss_kl = losses.kl_normal(mu.float(), logvar.float())
-            if plan.guide is not None:
-                loss_guide = losses.pooled_l1(x_enc.float(), own, plan.guide, t.guide_pool)
+            if plan.guided:
+                loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
         loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
     run.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
@@ -301,39 +302,40 @@ def transfer_weights(nets: Networks, path: Path) -> list[str]:
 class StepPlan:
     """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
 
-    z: latents of the generated images (None without D). encoded: how many of the real batch's first
-    images pass through E (half of it for a GAN, all for the VAE). guide (encoded,): 1 where an encoded
-    image is drawn by guided generation (a fresh latent z_guide plus its own encoder features as the
-    cross-attention context), 0 where it is reconstructed from its encoding alone. guide and z_guide
-    are None for a model without cross-attention.
+    z: latents of the generated images (None without D). encoded: the indices of the real images that
+    pass through E, a random half of the batch for a GAN (the batch is sorted by class, so a slice would
+    favour the first classes), all of it for the VAE. Of these, the last `guided` are drawn by guided
+    generation: a fresh latent (z_guide) with the image's own encoder features as the cross-attention
+    context; the others are reconstructed from their encoding alone.
     """
 
     z: torch.Tensor | None
-    encoded: int
-    guide: torch.Tensor | None
+    encoded: torch.Tensor
+    guided: int
     z_guide: torch.Tensor | None
 
     @classmethod
-    def draw(cls, y: torch.Tensor, t: TrainConfig, args: ModelArgs, adversarial: bool = True) -> "StepPlan":
-        n, device = len(y), y.device
+    def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True
+             ) -> "StepPlan":
         z = torch.randn(n, args.z_dim, device=device) if adversarial else None
-        encoded = max(n // 2, 1) if adversarial else n
+        encoded = torch.randperm(n, device=device)[:max(n // 2, 1)] if adversarial else torch.arange(n, device=device)
         if not (args.cross_attn_res and args.encoder):
-            return cls(z, encoded, None, None)
-        guide = (torch.rand(encoded, device=device) < t.guide_fraction).float()
-        return cls(z, encoded, guide, torch.randn(encoded, args.z_dim, device=device))
+            return cls(z, encoded, 0, None)
+        guided = round(t.guide_fraction * len(encoded))
+        return cls(z, encoded, guided, torch.randn(guided, args.z_dim, device=device))
 
 
 class GeneratorStep(nn.Module):
     """Both generator paths of a step in one forward (DDP expects one forward per backward).
 
     Generation: z -> G(z), no context; these are the images D judges.
-    Encoder path, on the first `encoded` real images x: reconstruction x -> E -> z_x -> G(z_x) with no
-    context, so z must carry the content; and guided generation, a fresh z with x's own encoder
-    features as the cross-attention context, so the content can only come through cross-attention:
-    it learns to copy a reference, which is what guidance by another image uses. (The features are
-    not shifted: the target is the unshifted image, and an unknown shift only teaches a blur.)
-    The paths run as one batch through G: one set of kernel launches.
+    Encoder path, on the encoded real images x: reconstruction x -> E -> z_x -> G(z_x) with no context,
+    so z must carry the content; and guided generation, a fresh z with x's own encoder features as the
+    cross-attention context, so the content can only come through cross-attention: it learns to copy
+    a reference, which is what guidance by another image uses. (The features are not shifted: the
+    target is the unshifted image, and an unknown shift only teaches a blur.)
+    The paths run as one batch through G, [free, reconstructed, guided]: one set of kernel launches,
+    with cross-attention computed for the guided rows only.
     """
 
     def __init__(self, G: Generator, E: nn.Module | None):
@@ -342,20 +344,20 @@ class GeneratorStep(nn.Module):
 
     def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x: torch.Tensor, plan: StepPlan
                 ) -> tuple[torch.Tensor | None, ...]:
+        """-> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
         if self.E is None:
             return self.G(z, y), None, None, None
-        mu, logvar, features = self.E(x[:plan.encoded])        # a GAN encodes half its batch: the cost of E
+        x_in, y_in = x[plan.encoded], None if y is None else y[plan.encoded]
+        mu, logvar, features = self.E(x_in)                    # a GAN encodes half its batch: the cost of E
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
         context = None
-        if plan.guide is not None:
-            keep = plan.guide[:, None]
-            z_enc = keep * plan.z_guide.to(z_enc.dtype) + (1 - keep) * z_enc
-            own = {s: f * plan.guide[:, None, None, None].to(f.dtype) for s, f in features.items()}
-            context = own if z is None else {s: torch.cat([f.new_zeros((len(z), *f.shape[1:])), f])
-                                             for s, f in own.items()}
+        if plan.guided:
+            n = len(z_enc) - plan.guided
+            z_enc = torch.cat([z_enc[:n], plan.z_guide.to(z_enc.dtype)])
+            context = {s: f[n:] for s, f in features.items()}
         if z is None:                                          # the VAE: the encoder path only
-            return None, self.G(z_enc, y, context), mu, logvar   # (encoded is the whole batch)
-        out = self.G(torch.cat([z, z_enc]), None if y is None else torch.cat([y, y[:plan.encoded]]), context)
+            return None, self.G(z_enc, y_in, context), mu, logvar
+        out = self.G(torch.cat([z, z_enc]), None if y is None else torch.cat([y, y_in]), context)
         fake, x_enc = out.split([len(z), len(z_enc)])
         return fake, x_enc, mu, logvar
 

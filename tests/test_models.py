@@ -7,10 +7,11 @@ from paperlib import get_config
 from paperlib.models import ModelArgs, Networks, minibatch_std
 
 
-@pytest.mark.parametrize("size, attn, cross", [(32, (8,), (8,)), (64, (8, 16), (16,)), (32, (), ())])
-def test_shapes_of_every_network(size, attn, cross):
+@pytest.mark.parametrize("size, attn, cross, d_attn", [(32, (8,), (8,), False), (64, (8, 16), (16,), True),
+                                                       (32, (), (), True)])
+def test_shapes_of_every_network(size, attn, cross, d_attn):
     cfg = get_config("quick", **{"data.image_size": size, "model.ch": 16, "model.attn_res": attn,
-                                 "model.cross_attn_res": cross})
+                                 "model.cross_attn_res": cross, "model.d_attention": d_attn})
     nets = Networks(ModelArgs.from_config(cfg.model, size, n_classes=3))
     x, y, z = torch.randn(2, 3, size, size), torch.tensor([0, 2]), torch.randn(2, cfg.model.z_dim)
     mu, logvar, features = nets.E(x)
@@ -20,7 +21,7 @@ def test_shapes_of_every_network(size, attn, cross):
     assert image.shape == (2, 3, size, size) and image.abs().max() <= 1
     assert nets.G(mu, y, features or None).shape == (2, 3, size, size)
     assert nets.D(x, y).shape == (2,)
-    expected = {f"G.self{r}" for r in attn} | {f"G.cross{r}" for r in cross} | {f"D.self{r}" for r in attn}
+    expected = {f"G.self{r}" for r in attn} | {f"G.cross{r}" for r in cross} | {f"D.self{r}" for r in attn if d_attn}
     assert set(nets.attention_layers()) == expected
 
 
