@@ -4,7 +4,8 @@
 
 Each NAME is a variant in VARIANTS (dotted config overrides on the attngan model). A variant trains
 into runs/model_experiments/<preset>/NAME (resumed if there), is scored with the chain's own evaluation
-(domain-classifier KID, recall, held-out PSNR from z and with context, guidance match, attention ratio),
+(domain-classifier KID, recall, held-out PSNR from z and guided by the image itself, guidance match,
+attention ratio),
 and gets one row in results/<preset>/tables/model_experiments.csv, with its final sample grid copied
 next to it (results/<preset>/experiments/NAME.png). Run one at a time: wall-clock is part of the result.
 """
@@ -30,7 +31,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "uncond": ("attngan", "unconditional, natural class mix", {"model.conditional": False,
                                                                "train.class_balance": 0.0}),
     "equal_classes": ("attngan", "classes drawn equally often (the old recipe)", {"train.class_balance": 1.0}),
-        "guide_pool2": ("attngan", "guided content loss on 2x2-pooled images", {"train.guide_pool": 2}),
+    "guide_pool2": ("attngan", "guided content loss on 2x2-pooled images", {"train.guide_pool": 2}),
     "cutout": ("attngan", "DiffAugment color,translation,cutout", {"train.diffaug": "color,translation,cutout"}),
     "ema99": ("attngan", "EMA decay 0.99 instead of 0.999", {"train.ema_decay": 0.99}),
     "noattn": ("noattn", "every attention layer removed", {}),
@@ -42,8 +43,6 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                         "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "instance"}),
     "selfonly": ("attngan", "no cross-attention (so no guidance; self-attention and the encoder kept)",
                  {"model.cross_attn_res": ()}),
-    "no_guided": ("attngan", "no guided generation: every encoded image reconstructed from z (cross-attention "
-                  "never trained)", {"train.guide_fraction": 0.0}),
     "crossonly": ("attngan", "no self-attention in G or D (cross-attention kept)", {"model.attn_res": ()}),
     "nosn": ("attngan", "no spectral norm in D (a stronger D)", {"model.d_spectral_norm": False}),
     "dcrecipe_nosn": ("attngan", "dcrecipe without spectral norm in D",
@@ -70,6 +69,8 @@ COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model
            "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",
            "commit": "git commit of the code that trained it", "attn_ratio_min": "smallest |branch| / |input| of "
            "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",
+           "rec_ctx_psnr_db": "rows from before guidance on own references: held-out PSNR from E's z with the "
+                              "image's own encoder features as context, dB",
            **RUN_COLUMNS}
 
 

@@ -85,8 +85,7 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
         panels["heldout_reconstructed"] = (to_uint8(reconstruct(nets, x, y)), y.numpy(), holdout.class_names)
         if nets.args.cross_attn_res:
             z = torch.randn(len(x), nets.args.z_dim, generator=torch.Generator().manual_seed(seed))
-            panels["heldout_guided_by_itself"] = (to_uint8(guided(nets, z, y, x)), y.numpy(),
-                                                           holdout.class_names)
+            panels["heldout_guided_by_itself"] = (to_uint8(guided(nets, z, y, x)), y.numpy(), holdout.class_names)
     return panels
 
 
@@ -94,7 +93,7 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
 def attention_maps(nets: Networks, n: int = 4, seed: int = 0,
                    queries: tuple[tuple[float, float], ...] = ((0.3, 0.35), (0.5, 0.5), (0.75, 0.6))
                    ) -> dict[str, np.ndarray]:
-    """Self-attention of G_ema and D at query points (row, col fractions) on n generated images.
+    """Self-attention of G_ema (and of D when it has some) at query points (row, col fractions) on n generated images.
 
     Returns images (n, 3, S, S) uint8, queries (q, 2), layers, and map__<layer> (n, q, side, side):
     the softmax weights the query position gives every position of that layer's map.

@@ -95,8 +95,8 @@ class MultiHeadAttention2d(nn.Module):
     (B, N, C) tokens (cheaper on a CPU than 1x1 convolutions on small maps), and q, k, v share one
     width, so `scaled_dot_product_attention` takes its fused kernel without padding.
 
-    A context of zeros gives a branch of exactly zero (no biases in W_v and W_o): training drops the
-    context of some images that way, and generation from z alone passes no context at all.
+    A context of zeros gives a branch of exactly zero (no biases in W_v and W_o), the same as no context,
+    which is what generation from z alone passes.
 
     locality > 0 adds a learned per-head bias B[n, m] to the attention logits, initialised to the
     locality prior -d(n, m)^2 / (2 locality^2) (d in query cells): each query starts by reading the

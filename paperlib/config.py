@@ -53,7 +53,7 @@ class ModelConfig:
     z_dim: int = 128                       # latent size
     ch: int = 32                           # width: a block at side r has ch * min(ch_mult_max, image_size // r) channels
     ch_mult_max: int = 8                   # cap on the width multiplier at coarse resolutions
-    attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention, in G and D; () = none
+    attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention in G (and D with d_attention); () = none
     d_attention: bool = False              # D gets self-attention at attn_res too; off: at 32 px it cost 18% of the
                                            # step and did not help (model_experiments.csv: base@d_attention)
     cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
@@ -117,7 +117,8 @@ class TrainConfig:
     rec_loss: str = "l1"                # l1 | mse
     kl_weight: float = 1e-4             # KL(q(z|x) || N(0, I)) weight: small, so z can carry an image's content
     guide_fraction: float = 0.5         # share of the encoded images drawn by guided generation (a fresh z, their
-                                        # own shifted encoder features as context) instead of reconstructed from z
+                                        # own encoder features as context) instead of reconstructed from z; > 0
+                                        # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
     seed: int = 0                       # seeds torch, numpy, Python and the data order
@@ -165,6 +166,9 @@ class Config:
         self.data.validate()
         self.model.validate(self.data.image_size)
         self.train.validate()
+        if self.model.cross_attn_res and self.model.encoder and self.train.guide_fraction == 0:
+            raise ConfigError("train.guide_fraction=0 leaves cross-attention untrained (guided generation is its only "
+                              "training path); use a share in (0, 1], e.g. 0.5, or model.cross_attn_res=()")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,8 +1,8 @@
 """Image editing through the encoder (the paper's "image editing tool"), and the copying check.
 
 Every edit encodes real images to the posterior mean, changes the latent, and decodes with the EMA
-generator using the statistics of the decoded batch (as `sampling.reconstruct` explains). Labels
-stay those of the source image unless the caller passes others.
+generator (no batch statistics: each image's decode is independent of its batch). Labels stay those
+of the source image unless the caller passes others.
 """
 from __future__ import annotations
 
@@ -51,14 +51,15 @@ def apply_attribute(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, vec
 
 @torch.no_grad()
 def guided(nets: Networks, z: torch.Tensor, y: torch.Tensor | None, reference: torch.Tensor) -> torch.Tensor:
-    """Generation from z whose cross-attention reads the encoder features of `reference` (one image per z).
-
-    Decoded with batch statistics, like training's cross-attending path (the stored ones are for z alone).
-    """
+    """Generation from z whose cross-attention reads the encoder features of `reference` (one image per z):
+    training's guided path, which it trains with the image itself as the reference."""
     _require_encoder(nets)
     if not nets.args.cross_attn_res:
         raise ValueError("this model has no cross-attention (model.cross_attn_res=()); nothing can guide it")
     nets.check_images(reference)
+    if len(reference) != len(z):
+        raise ValueError(f"{len(reference)} reference images for {len(z)} latents: give one reference per z "
+                         "(repeat a single reference with reference.expand(len(z), -1, -1, -1))")
     return decode(nets, z, y, nets.E(reference)[2])
 
 

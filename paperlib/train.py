@@ -123,7 +123,7 @@ class Run:
         nets = Networks(args).to(device)
         g_params = list(nets.G.parameters()) + (list(nets.E.parameters()) if nets.E is not None else [])
         opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
-        opt_d = torch.optim.Adam(nets.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if nets.D else None
+        opt_d = torch.optim.Adam(nets.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if nets.D is not None else None
         fixed = torch.Generator().manual_seed(t.seed + 1)
         fixed_z = torch.randn(SAMPLE_GRID, args.z_dim, generator=fixed).to(device)
         fixed_y = (torch.arange(SAMPLE_GRID) // 8 % max(args.n_classes, 1)).to(device)
@@ -321,12 +321,13 @@ class StepPlan:
         encoded = torch.randperm(n, device=device)[:max(n // 2, 1)] if adversarial else torch.arange(n, device=device)
         if not (args.cross_attn_res and args.encoder):
             return cls(z, encoded, 0, None)
-        guided = round(t.guide_fraction * len(encoded))
+        guided = min(len(encoded), max(1, round(t.guide_fraction * len(encoded))))   # at least one: DDP needs
+                                                                                     # every parameter used
         return cls(z, encoded, guided, torch.randn(guided, args.z_dim, device=device))
 
 
 class GeneratorStep(nn.Module):
-    """Both generator paths of a step in one forward (DDP expects one forward per backward).
+    """The three generator paths of a step in one forward (DDP expects one forward per backward).
 
     Generation: z -> G(z), no context; these are the images D judges.
     Encoder path, on the encoded real images x: reconstruction x -> E -> z_x -> G(z_x) with no context,

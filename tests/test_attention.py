@@ -73,9 +73,9 @@ def test_self_attention_mixes_information_across_positions():
 
 
 # ----------------------------------------------------------------------------- the model's multi-head attention
-def _model_layer(cls, channels=16, side=8, trained=True):
+def _model_layer(cls, channels=16, side=8, trained=True, **kwargs):
     torch.manual_seed(0)
-    layer = cls(channels, side, heads=4)
+    layer = cls(channels, side, heads=4, **kwargs)
     if trained:                                  # a zero output projection makes every layer the identity
         torch.nn.init.normal_(layer.out.weight, std=0.5)
     return layer
@@ -89,8 +89,9 @@ def test_multihead_attention_starts_as_the_identity_and_learns_through_every_out
     assert layer.out.weight.grad.abs().gt(0).float().mean() > 0.9     # not one scalar gamma: C x C weights move
 
 
-def test_multihead_fused_path_equals_the_explicit_path_and_rows_are_distributions():
-    layer = _model_layer(MultiHeadCrossAttention2d)
+@pytest.mark.parametrize("locality", [0.0, 0.5])
+def test_multihead_fused_path_equals_the_explicit_path_and_rows_are_distributions(locality):
+    layer = _model_layer(MultiHeadCrossAttention2d, locality=locality)
     x, ctx = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
     fused = layer(x, ctx)
     explicit, attention = layer.attend(x, ctx, return_attention=True)
@@ -100,11 +101,22 @@ def test_multihead_fused_path_equals_the_explicit_path_and_rows_are_distribution
 
 
 def test_a_zero_context_is_exactly_no_context():
-    """Training drops an image's context by zeroing its features; that must equal generation from z alone."""
-    layer = _model_layer(MultiHeadCrossAttention2d)
+    """A zero context adds nothing: guidance by a blank reference equals generation from z alone."""
+    layer = _model_layer(MultiHeadCrossAttention2d, locality=0.5)
     x = torch.randn(2, 16, 8, 8)
     assert torch.equal(layer(x, torch.zeros(2, 16, 8, 8)), x) and torch.equal(layer(x, None), x)
     assert not torch.allclose(layer(x, torch.randn(2, 16, 8, 8)), x)
+
+
+def test_a_shorter_context_guides_the_last_rows_only_and_each_query_starts_at_its_own_place():
+    layer = _model_layer(MultiHeadCrossAttention2d, locality=0.5)
+    x, ctx = torch.randn(5, 16, 8, 8), torch.randn(2, 16, 8, 8)
+    out = layer(x, ctx)
+    assert torch.equal(out[:3], x[:3])
+    torch.testing.assert_close(out[3:], layer(x[3:], ctx))
+    _, attention = _model_layer(MultiHeadCrossAttention2d, trained=False, locality=0.5).attend(
+        0.01 * x[:1], 0.01 * ctx[:1], return_attention=True)   # faint content: the locality prior decides
+    assert torch.equal(attention[0].argmax(-1), torch.arange(64))
 
 
 def test_cross_attention_output_depends_on_the_context_image():

@@ -31,6 +31,8 @@ def test_overrides_parse_command_line_strings():
     ({"train.steps": "many"}, "could not parse"),
     ({"train.steps": 1.5}, "expected int"),
     ({"model.encoder": False}, "cross_attn_res needs model.encoder=True"),
+    ({"train.guide_fraction": 0.0}, "leaves cross-attention untrained"),
+    ({"model.cross_locality": -1.0}, "width in cells >= 0"),
     ({"data.fraction": 0.0}, "share of the training split in (0, 1]"),
     ({"data.fraction": 1.5}, "share of the training split in (0, 1]"),
     ({"model.depth": 0}, "positive integer"),

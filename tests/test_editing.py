@@ -31,6 +31,8 @@ def test_edits_need_an_encoder_and_guidance_needs_cross_attention():
         encode(_nets("sagan"), x)
     with pytest.raises(ValueError, match="no cross-attention"):
         guided(_nets("selfonly"), torch.randn(1, 32), torch.tensor([0]), x)
+    with pytest.raises(ValueError, match="one reference per z"):
+        guided(_nets(), torch.randn(3, 32), torch.tensor([0, 0, 0]), x)
 
 
 def test_nearest_neighbours_finds_the_exact_copy_first():
