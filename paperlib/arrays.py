@@ -14,7 +14,7 @@ import torch
 
 from .data import ImageSet
 from .models import Networks
-from .editing import apply_attribute, attribute_vector, guided, interpolate
+from .editing import apply_attribute, attribute_vector, guided, interpolate, self_guided
 from .sampling import generate, reconstruct
 
 if TYPE_CHECKING:                      # metrics imports train, which arrays needs too; only a type here
@@ -72,7 +72,7 @@ def model_panels(run_dirs: dict[str, Path], class_names: list[str], per_class: i
 def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per_class: int = 8,
                   seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Samples from z alone (a row per class) and, with an encoder, held-out reconstructions from z alone
-    (what the latent carries) and, with cross-attention, with the image's own encoder features as context.
+    (what the latent carries) and, with cross-attention, guided by themselves (what cross-attention carries).
     """
     n_classes = max(nets.args.n_classes, 1)
     labels = torch.arange(n_classes).repeat_interleave(per_class)
@@ -84,8 +84,8 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
         panels["heldout_real"] = (holdout.images[idx].numpy(), y.numpy(), holdout.class_names)
         panels["heldout_reconstructed"] = (to_uint8(reconstruct(nets, x, y)), y.numpy(), holdout.class_names)
         if nets.args.cross_attn_res:
-            z = torch.randn(len(x), nets.args.z_dim, generator=torch.Generator().manual_seed(seed))
-            panels["heldout_guided_by_itself"] = (to_uint8(guided(nets, z, y, x)), y.numpy(), holdout.class_names)
+            panels["heldout_guided_by_itself"] = (to_uint8(self_guided(nets, x, y, seed)), y.numpy(),
+                                                  holdout.class_names)
     return panels
 
 

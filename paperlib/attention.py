@@ -150,11 +150,11 @@ class MultiHeadAttention2d(nn.Module):
 
 def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
     """(N, M) logits -d^2 / (2 width^2), d the distance between query cell n and context cell m in query cells."""
-    q = (torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(-1, 2)
-         .float() + 0.5)
-    c = (torch.stack(torch.meshgrid(torch.arange(context_side), torch.arange(context_side), indexing="ij"), -1)
-         .reshape(-1, 2).float() + 0.5) * (side / context_side)
-    return -torch.cdist(q, c).pow(2) / (2 * width ** 2)
+    def centres(n: int) -> torch.Tensor:                  # (n * n, 2) cell centres, in query cells
+        cells = torch.stack(torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij"), -1).reshape(-1, 2)
+        return (cells.float() + 0.5) * (side / n)
+
+    return -torch.cdist(centres(side), centres(context_side)).pow(2) / (2 * width ** 2)
 
 
 class MultiHeadSelfAttention2d(MultiHeadAttention2d):

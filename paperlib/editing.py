@@ -63,6 +63,13 @@ def guided(nets: Networks, z: torch.Tensor, y: torch.Tensor | None, reference: t
     return decode(nets, z, y, nets.E(reference)[2])
 
 
+def self_guided(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, seed: int = 0) -> torch.Tensor:
+    """Guided generation from fresh (seeded) latents with each image as its own reference: training's
+    guided path, so what comes back of x came through cross-attention alone."""
+    z = torch.randn(len(x), nets.args.z_dim, generator=torch.Generator().manual_seed(seed))
+    return guided(nets, z, y, x)
+
+
 @torch.no_grad()
 def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor, k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices (Q, k) and Euclidean distances (Q, k) of each query's k nearest rows of pool (both (N, d))."""

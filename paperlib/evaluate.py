@@ -17,7 +17,7 @@ import torch
 from .arrays import to_uint8
 from .checkpoint import networks_from_checkpoint
 from .data import ImageSet
-from .editing import guided
+from .editing import guided, self_guided
 from .experiments import MODELS
 from .metrics import FeatureSpace, ci95_halfwidth, reconstruction_metrics, sample_metrics, spread
 from .models import Networks
@@ -75,8 +75,7 @@ def reconstruction_row(nets: Networks, holdout: ImageSet, seed: int = 0) -> dict
     rec = reconstruction_metrics(x, reconstruct(nets, x, y))
     row = {"rec_mse": rec["mse"], "rec_psnr_db": rec["psnr_db"]}
     if nets.args.cross_attn_res:
-        z = torch.randn(len(x), nets.args.z_dim, generator=torch.Generator().manual_seed(seed))
-        row["rec_guided_psnr_db"] = reconstruction_metrics(x, guided(nets, z, y, x))["psnr_db"]
+        row["rec_guided_psnr_db"] = reconstruction_metrics(x, self_guided(nets, x, y, seed))["psnr_db"]
     return row
 
 

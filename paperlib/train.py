@@ -256,12 +256,12 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     loss_adv = loss_rec = loss_kl = loss_guide = zero
     with run.autocast(), cached():       # cached(): each spectral-normalised weight of D computed once
         plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
-        fake, x_enc, mu, logvar = run.g_train(plan.z, y, x, plan)
+        target = x[plan.encoded]
+        fake, x_enc, mu, logvar = run.g_train(plan.z, y, target, None if y is None else y[plan.encoded], plan)
         if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
             loss_adv = losses.adversarial_g(t.loss, nets.D(diff_augment(fake, t.diffaug), y).float())
         if nets.E is not None:
-            n = len(plan.encoded) - plan.guided
-            target = x[plan.encoded]
+            n = plan.reconstructed
             if n:
                 loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
             loss_kl = losses.kl_normal(mu.float(), logvar.float())
@@ -314,6 +314,11 @@ class StepPlan:
     guided: int
     z_guide: torch.Tensor | None
 
+    @property
+    def reconstructed(self) -> int:
+        """How many encoded images (the first ones) are reconstructed from their encoding."""
+        return len(self.encoded) - self.guided
+
     @classmethod
     def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True
              ) -> "StepPlan":
@@ -343,17 +348,17 @@ class GeneratorStep(nn.Module):
         super().__init__()
         self.G, self.E = G, E
 
-    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x: torch.Tensor, plan: StepPlan
-                ) -> tuple[torch.Tensor | None, ...]:
-        """-> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
+    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x_in: torch.Tensor, y_in: torch.Tensor | None,
+                plan: StepPlan) -> tuple[torch.Tensor | None, ...]:
+        """z, y: the free fakes' latents and labels; x_in, y_in: the encoded real images (x[plan.encoded]).
+        -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
         if self.E is None:
             return self.G(z, y), None, None, None
-        x_in, y_in = x[plan.encoded], None if y is None else y[plan.encoded]
         mu, logvar, features = self.E(x_in)                    # a GAN encodes half its batch: the cost of E
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
         context = None
         if plan.guided:
-            n = len(z_enc) - plan.guided
+            n = plan.reconstructed
             z_enc = torch.cat([z_enc[:n], plan.z_guide.to(z_enc.dtype)])
             context = {s: f[n:] for s, f in features.items()}
         if z is None:                                          # the VAE: the encoder path only

@@ -95,9 +95,9 @@ def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smo
     changed[2] = changed[2].flip(-1)                           # another picture for the first guided image
     with torch.no_grad():
         torch.manual_seed(1)
-        fake, x_enc, _, _ = step(plan.z, y, x, plan)
+        fake, x_enc, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        fake2, x_enc2, _, _ = step(plan.z, y, changed, plan)
+        fake2, x_enc2, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
     assert torch.equal(fake, fake2)                            # D's fakes: z alone, no context
     assert not torch.allclose(x_enc[2], x_enc2[2])             # guided by its own (changed) image
     assert torch.equal(x_enc[3], x_enc2[3])                    # guided by its own (unchanged) image only
