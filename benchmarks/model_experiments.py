@@ -67,6 +67,14 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "sagan": ("sagan", "no encoder, no cross-attention (is the encoder path behind the collapse?)", {}),
     "no_d_attention": ("attngan", "self-attention in G only (D without attention)", {"model.d_attention": False}),
     "d_attention": ("attngan", "self-attention in D too, as in SAGAN", {"model.d_attention": True}),
+    "enc_adv": ("attngan", "D's adversarial loss on the encoder path's images too (reconstructed and guided, "
+                "weight 1)", {"train.enc_adv_weight": 1.0}),
+    "cross16": ("attngan", "cross-attention at 16x16 as well as 8x8 (finer detail for guidance)",
+                {"model.cross_attn_res": (8, 16)}),
+    "cross16_heads2": ("attngan", "cross-attention at 8x8 and 16x16, 2 heads (at 16x16, 4 heads of width 8 cost 3x "
+                       "2 heads of 16 on a CPU)", {"model.cross_attn_res": (8, 16), "model.heads": 2}),
+    "cross16_only_heads2": ("attngan", "cross-attention at 16x16 only, 2 heads",
+                            {"model.cross_attn_res": (16,), "model.heads": 2}),
     "attn16": ("attngan", "self-attention at 16x16 instead of 8x8", {"model.attn_res": (16,)}),
 }
 COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",

@@ -56,8 +56,11 @@ class ModelConfig:
     attn_res: tuple[int, ...] = (8,)       # feature-map sides with self-attention in G (and D with d_attention); () = none
     d_attention: bool = False              # D gets self-attention at attn_res too; off: at 32 px it cost 18% of the
                                            # step and did not help (model_experiments.csv: base@d_attention)
-    cross_attn_res: tuple[int, ...] = (8,) # sides where G cross-attends to a reference image's encoder features
-    heads: int = 4                         # attention heads (each of width C / heads)
+    cross_attn_res: tuple[int, ...] = (8, 16)  # sides where G cross-attends to a reference image's encoder
+                                           # features; at 32 px 8 alone left guidance blurred (match 0.46), 16
+                                           # alone lost the layout (0.18), both: 0.79 (model_experiments.csv)
+    heads: int = 2                         # attention heads (each of width C / heads); on a CPU 4 heads of width
+                                           # 8 cost 3x 2 heads of 16 at 16x16, for the same scores
     cross_locality: float = 0.5            # cross-attention's learned position bias starts as a Gaussian of this
                                            # width (in cells) around the query's own place; 0 = no bias
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
@@ -121,6 +124,9 @@ class TrainConfig:
                                         # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
+    enc_adv_weight: float = 0.0         # adversarial loss on the encoder path's images (reconstructed and guided),
+                                        # as in VAE-GAN; 0 = none (measured at 1: guidance match 0.46 -> 0.24,
+                                        # model_experiments.csv: enc_adv)
     seed: int = 0                       # seeds torch, numpy, Python and the data order
     log_every: int = 50                 # steps between stats.jsonl lines
     sample_every: int = 500             # steps between sample grids (fixed z)
@@ -143,7 +149,7 @@ class TrainConfig:
         for name in ("beta1", "beta2", "ema_decay"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
-        for name in ("rec_weight", "kl_weight", "guide_weight"):
+        for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))
@@ -246,16 +252,16 @@ QUICK_STEPS = 2500   # quick preset's steps: about 5 minutes of our model on 2 C
 PRESETS: dict[str, Config] = {
     # seconds on a CPU: CI and nbval run the notebooks with it
     "smoke": _preset("smoke", dict(image_size=16, skin_tones=False),
-                     dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4,)),
+                     dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4, 8)),
                      dict(steps=4, batch_size=16, log_every=2, sample_every=4, ckpt_every=2)),
     # the default of `make reproduce`: 32 px people and animals in at most 10 minutes of training on 2 CPU cores
-    "quick": _preset("quick", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8,)),
+    "quick": _preset("quick", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8, 16)),
                      dict(steps=QUICK_STEPS, batch_size=32, sample_every=1000, ckpt_every=1000, log_every=100)),
     # the committed reference results: the quick recipe, longer, with seeds 0, 1, 2 for every model
-    "full": _preset("full", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8,)),
+    "full": _preset("full", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8, 16)),
                     dict(steps=2 * QUICK_STEPS, batch_size=32, sample_every=2000, ckpt_every=2000, log_every=100)),
     # GPU scale: 64 px, wider networks, the same design
-    "paper": _preset("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16,)),
+    "paper": _preset("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16, 32)),
                      dict(steps=50000, batch_size=64, sample_every=2000, ckpt_every=2000)),
 }
 

@@ -259,7 +259,14 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
         target = x[plan.encoded]
         fake, x_enc, mu, logvar = run.g_train(plan.z, y, target, None if y is None else y[plan.encoded], plan)
         if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
-            loss_adv = losses.adversarial_g(t.loss, nets.D(diff_augment(fake, t.diffaug), y).float())
+            judged, y_judged = fake, y
+            if t.enc_adv_weight and x_enc is not None:   # D judges the encoder path's images too (VAE-GAN)
+                judged = torch.cat([fake, x_enc])
+                y_judged = None if y is None else torch.cat([y, y[plan.encoded]])
+            scores = nets.D(diff_augment(judged, t.diffaug), y_judged).float()
+            loss_adv = losses.adversarial_g(t.loss, scores[:len(fake)])
+            if len(scores) > len(fake):
+                loss_adv = loss_adv + t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
         if nets.E is not None:
             n = plan.reconstructed
             if n:

@@ -172,3 +172,14 @@ def test_init_from_a_missing_or_foreign_file_says_what_to_give(tmp_path, smoke_c
     with pytest.raises(CheckpointError, match="not a model checkpoint"):
         train(smoke_cfg.override(**{"train.init_from": str(tmp_path / "clf.pt")}), tmp_path / "b", progress=False,
               data=smoke_data)
+
+
+@pytest.mark.parametrize("weight, judged", [(0.0, 16), (1.0, 16 + 8)])
+def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_cfg, smoke_data, weight, judged):
+    from paperlib.train import Run, generator_step
+
+    run = Run.start(smoke_cfg.override(**{"train.enc_adv_weight": weight}), tmp_path, smoke_data)
+    seen = []
+    run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
+    generator_step(run, *run.batch(0))
+    assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
