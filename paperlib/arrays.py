@@ -5,13 +5,13 @@ Panel files hold, for each panel P, `P__images` (N, 3, H, W) uint8, `P__labels` 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from .atomic import atomic_path
 from .data import ImageSet
 from .models import Networks
 from .editing import apply_attribute, attribute_vector, guided, interpolate, self_guided
@@ -121,11 +121,9 @@ def attention_maps(nets: Networks, n: int = 4, seed: int = 0,
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Write arrays atomically as a compressed npz (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    """Write arrays atomically as a compressed npz."""
+    with atomic_path(path, ".npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
     return path
 
 

@@ -2,16 +2,18 @@
 
 Executed copies go to results/<preset>/notebooks/ (the sources are never overwritten), and
 results/<preset>/manifest.json records the commit, preset, machine and wall-clock per notebook,
-rewritten after each notebook so a crash keeps what finished.
+rewritten after each notebook so a crash keeps what finished. Its "withdrawn" entry lists the result
+files a notebook removed because their input was absent on this machine (`withdraw`), so the folder
+never keeps numbers from another machine or commit that this run did not make.
 """
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 from . import paths
+from .atomic import atomic_write_text
 from .config import PRESETS
 from .errors import ConfigError
 from .env import env_info
@@ -46,19 +48,44 @@ def run_chain(preset: str, only: list[str] | None = None) -> dict:
     out_dir = paths.results_dir(preset) / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = paths.results_dir(preset) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"notebooks": {}}
-    manifest.update({"preset": preset, "env": env_info()})
+    env = env_info()
     kernel = kernel_name()
     for nb in chosen:
         print(f"chain: {nb.name} (preset={preset})", flush=True)
+        manifest = _read_manifest(preset)            # a notebook's withdrawals are redone by its new run
+        manifest["withdrawn"] = {k: v for k, v in manifest["withdrawn"].items() if v["notebook"] != nb.stem}
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
         start = time.perf_counter()
         papermill.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"preset": preset},
                                    kernel_name=kernel, cwd=str(nb.parent), progress_bar=False)
         seconds = time.perf_counter() - start
+        manifest = _read_manifest(preset)            # with what the notebook withdrew
+        manifest.update({"preset": preset, "env": env})
         manifest["notebooks"][nb.stem] = {"wall_clock_s": round(seconds, 1), "finished": time.strftime(
-            "%Y-%m-%dT%H:%M:%S%z"), "commit": manifest["env"]["commit"]}
-        tmp = manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2))
-        os.replace(tmp, manifest_path)
+            "%Y-%m-%dT%H:%M:%S%z"), "commit": env["commit"]}
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
         print(f"chain: {nb.name} done in {seconds:.0f} s", flush=True)
-    return manifest
+    return _read_manifest(preset)
+
+
+def _read_manifest(preset: str) -> dict:
+    path = paths.results_dir(preset) / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    return {"notebooks": {}, "withdrawn": {}, **manifest}
+
+
+def withdraw(preset: str, notebook: str, files: list[str], reason: str) -> list[str]:
+    """Remove result files (relative to results/<preset>/) that `notebook` could not remake on this
+    machine, with a CSV's .meta.json sidecar, and record each with the reason in the manifest.
+    Returns the files that existed and were removed."""
+    root = paths.results_dir(preset)
+    removed = []
+    for name in files:
+        for path in (root / name, (root / name).with_suffix(".meta.json")) if name.endswith(".csv") else (root / name,):
+            if path.is_file():
+                path.unlink()
+                removed.append(str(path.relative_to(root)))
+    manifest = _read_manifest(preset)
+    manifest["withdrawn"].update({name: {"notebook": notebook, "reason": reason} for name in files})
+    atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=2))
+    return removed

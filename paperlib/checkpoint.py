@@ -5,12 +5,14 @@ A checkpoint is a dict of plain data and tensors: `config` (the run's Config as 
 """
 from __future__ import annotations
 
-import os
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .atomic import atomic_path
 from .errors import CheckpointError
 from .models import ModelArgs, Networks
 
@@ -19,10 +21,8 @@ CHECKPOINT_FORMAT = 1
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """torch.save to a temporary file, then rename: a crash never leaves a half-written checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
 
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -31,8 +31,13 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; train first (python -m paperlib train) "
                               "or pass the path of a .pt file from a run's checkpoints/ folder")
-    try:
+    try:   # weights_only=True spelt out: torch < 2.6 (which the project allows) defaults to full unpickling
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+        raise CheckpointError(f"checkpoint {path} holds Python objects beyond tensors and plain data"
+                              f"{f' ({found.group(1)})' if found else ''}; paperlib refuses to unpickle them "
+                              "(weights_only=True). Load only checkpoints that paperlib wrote") from None
     except Exception as e:  # torch raises several types for a bad file
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); it may be "
                               "truncated or not a paperlib checkpoint: use an earlier one from the run") from None

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from . import openmoji, paths
+from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError
 
@@ -158,10 +159,8 @@ def _unpack_debian_fashion_mnist(raw: Path) -> None:
         return
     raw.mkdir(parents=True, exist_ok=True)
     for gz in DEBIAN_FASHION_MNIST.glob("*-ubyte.gz"):
-        tmp = raw / f"{gz.stem}.{os.getpid()}.tmp"
-        with gzip.open(gz) as src, tmp.open("wb") as dst:
+        with atomic_path(raw / gz.stem) as tmp, gzip.open(gz) as src, tmp.open("wb") as dst:
             shutil.copyfileobj(src, dst)
-        tmp.rename(raw / gz.stem)
 
 
 def _celeba(cfg: DataConfig, split: str) -> ImageSet:

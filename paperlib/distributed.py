@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,12 +63,10 @@ def gather(world: World, obj: Any) -> list[Any]:
     return out
 
 
-def checksum(module: torch.nn.Module, skip: Callable[[str], bool] = lambda name: False) -> str:
-    """sha256 of every parameter and buffer whose name `skip` does not exclude: equal when replicas are."""
+def checksum(module: torch.nn.Module) -> str:
+    """sha256 of every parameter and buffer: equal when replicas are."""
     h = hashlib.sha256()
     for name, t in sorted(module.state_dict().items()):
-        if skip(name):
-            continue
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import torch
 
+from .errors import InputError
 from .models import Networks
 from .sampling import decode
 
 
 def _require_encoder(nets: Networks) -> None:
     if nets.E is None:
-        raise ValueError("this model has no encoder (model.encoder=False); editing needs one: use attngan")
+        raise InputError("this model has no encoder (model.encoder=False); editing needs one: use attngan")
 
 
 @torch.no_grad()
@@ -55,10 +56,10 @@ def guided(nets: Networks, z: torch.Tensor, y: torch.Tensor | None, reference: t
     training's guided path, which it trains with the image itself as the reference."""
     _require_encoder(nets)
     if not nets.args.cross_attn_res:
-        raise ValueError("this model has no cross-attention (model.cross_attn_res=()); nothing can guide it")
+        raise InputError("this model has no cross-attention (model.cross_attn_res=()); nothing can guide it")
     nets.check_images(reference)
     if len(reference) != len(z):
-        raise ValueError(f"{len(reference)} reference images for {len(z)} latents: give one reference per z "
+        raise InputError(f"{len(reference)} reference images for {len(z)} latents: give one reference per z "
                          "(repeat a single reference with reference.expand(len(z), -1, -1, -1))")
     return decode(nets, z, y, nets.E(reference)[2])
 

@@ -9,6 +9,10 @@ class ConfigError(PaperlibError, ValueError):
     """A config value is out of range or unknown."""
 
 
+class InputError(PaperlibError, ValueError):
+    """An image or tensor handed to a model has the wrong shape, type or range, or the model lacks the part asked for."""
+
+
 class DataError(PaperlibError, RuntimeError):
     """A data set cannot be loaded."""
 

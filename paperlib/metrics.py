@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import pickle
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,8 @@ def inception_space(weights_path: str | None = None) -> FeatureSpace:
     try:
         net = NoTrainInceptionV3(name="inception-v3-compat", features_list=["2048", "logits_unbiased"],
                                  feature_extractor_weights_path=weights_path)
-    except Exception as e:  # torch.hub raises URLError, HTTPError, OSError offline
+    except (OSError, RuntimeError, pickle.UnpicklingError) as e:   # offline: URLError, HTTPError (OSErrors);
+                                                                  # a damaged file: RuntimeError, UnpicklingError
         raise WeightsUnavailable(
             f"the FID InceptionV3 weights could not be loaded ({type(e).__name__}: {e}). Offline, download "
             "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/pt_inception-2015-12-05-6726825d.pth "

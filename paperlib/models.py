@@ -26,6 +26,7 @@ from .baselines import (DCGANDiscriminator, DCGANGenerator, ListingDiscriminator
                         ListingGenerator)
 from .blocks import sn_conv, sn_linear
 from .config import ModelConfig, feature_sides
+from .errors import InputError
 
 LEAK = 0.2  # LeakyReLU slope everywhere in the model's networks
 
@@ -311,7 +312,7 @@ class Networks(nn.Module):
         """Raise a clear error unless x is a float batch (B, 3, S, S) at this model's image size."""
         s = self.args.image_size
         if x.dim() != 4 or x.shape[1:] != (3, s, s) or not x.is_floating_point():
-            raise ValueError(f"expected float images of shape (B, 3, {s}, {s}) in [-1, 1], got {x.dtype} "
+            raise InputError(f"expected float images of shape (B, 3, {s}, {s}) in [-1, 1], got {x.dtype} "
                              f"{tuple(x.shape)}: repeat a grey channel to 3 (or drop alpha), resize to {s} px, "
                              "and scale uint8 with x / 127.5 - 1 (ImageSet.batch does all three)")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from . import paths
+from .atomic import atomic_path, atomic_write_text
 
 ATTRIBUTION = ("All emojis designed by OpenMoji – the open-source emoji and icon project. "
                "License: CC BY-SA 4.0")
@@ -146,11 +146,9 @@ def rendered(size: int) -> tuple[list[Glyph], np.ndarray]:
         "count": len(codes), "blank_dropped": int((~keep).sum()), "count_per_group": counts,
         "sha256": hashlib.sha256(images.tobytes()).hexdigest(),
     }
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")          # per process: concurrent renders never collide
-    np.savez_compressed(tmp, codes=np.array(codes), images=images)
-    os.replace(tmp, cache)
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    with atomic_path(cache, ".npz") as tmp:                      # per process: concurrent renders never collide
+        np.savez_compressed(tmp, codes=np.array(codes), images=images)
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
     return kept, images
 
 

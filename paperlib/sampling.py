@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from .errors import InputError
 from .models import Networks
 
 
@@ -19,7 +20,7 @@ def generate(nets: Networks, n: int, labels: torch.Tensor | int | None = None, s
         y = torch.arange(n) % nets.args.n_classes
     elif isinstance(labels, int):
         if not 0 <= labels < nets.args.n_classes:
-            raise ValueError(f"label {labels} out of range: the model has {nets.args.n_classes} classes")
+            raise InputError(f"label {labels} out of range: the model has {nets.args.n_classes} classes")
         y = torch.full((n,), labels)
     else:
         y = labels
@@ -43,6 +44,6 @@ def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
 def reconstruct(nets: Networks, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """Encode x (posterior mean) and decode from z alone, as training's reconstructions are drawn."""
     if nets.E is None:
-        raise ValueError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
+        raise InputError("this model has no encoder (model.encoder=False); it cannot reconstruct images")
     nets.check_images(x)
     return decode(nets, nets.E(x)[0], y)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .atomic import atomic_path, atomic_write_text
 from .env import env_info
 
 
@@ -17,13 +17,11 @@ def write_table(df: pd.DataFrame, path: Path, description: str, columns: dict[st
     missing = [c for c in df.columns if c not in columns]
     if missing:
         raise ValueError(f"document every column of {path.name}: no description for {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
     meta = {"description": description, "columns": {c: columns[c] for c in df.columns},
             "config": config, "seed": seed, "env": env_info()}
-    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2))
+    atomic_write_text(path.with_suffix(".meta.json"), json.dumps(meta, indent=2))
     return path
 
 

@@ -21,6 +21,7 @@ from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
 from . import losses, paths
+from .atomic import atomic_write_text
 from .augment import diff_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config, TrainConfig
@@ -43,7 +44,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     """
     run = Run.start(cfg, Path(run_dir), data)
     t, nets = cfg.train, run.nets
-    stats_file = (run.dir / "stats.jsonl").open("a") if run.world.main else None
+    stats_file = run.open_log() if run.world.main else None
     bar = tqdm(total=t.steps, initial=run.step, disable=not (progress and run.world.main), desc=run.dir.name,
                unit="step")
     start_step, t0 = run.step, time.perf_counter()
@@ -151,16 +152,36 @@ class Run:
             self.opt_g.load_state_dict(state["opt_g"])
             if self.opt_d is not None:
                 self.opt_d.load_state_dict(state["opt_d"])
-            ranks = state.get("rng_ranks", [])
-            if len(ranks) == world.size:
-                set_rng_state(ranks[world.rank])
+            if state.get("world_size", 1) != world.size:
+                raise ConfigError(f"{latest} was written by {state.get('world_size', 1)} process(es) and this resume "
+                                  f"runs {world.size}: the global batch and every rank's random stream would change. "
+                                  f"Resume with torchrun --nproc_per_node={state.get('world_size', 1)} (1: plain python), "
+                                  "or train into a new run folder")
+            set_rng_state(state["rng_ranks"][world.rank])
             self.step = state["step"]
         elif t.init_from and world.main:
             fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
-            (self.dir / "init_from.json").write_text(json.dumps({"checkpoint": t.init_from, "fresh": fresh}, indent=2))
+            atomic_write_text(self.dir / "init_from.json", json.dumps({"checkpoint": t.init_from, "fresh": fresh},
+                                                                      indent=2))
         if t.init_from and world.size > 1:
             for p in nets.state_dict().values():    # rank 0's loaded weights on every rank
                 torch.distributed.broadcast(p, 0)
+
+    def open_log(self) -> IO[str]:
+        """stats.jsonl for appending, holding this run alone: emptied at step 0 (a fresh clone retrains runs
+        whose logs are committed) and, on resume, cut back to the checkpoint's step, since the steps logged
+        after it are trained, and logged, again."""
+        path = self.dir / "stats.jsonl"
+        kept = []
+        if self.step and path.is_file():
+            for line in path.read_text().splitlines():
+                try:
+                    if json.loads(line)["step"] <= self.step:
+                        kept.append(line + "\n")
+                except (json.JSONDecodeError, KeyError, TypeError):    # a line torn by a kill mid-write
+                    continue
+        atomic_write_text(path, "".join(kept))
+        return path.open("a")
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda")
@@ -229,13 +250,11 @@ class Run:
             old.unlink()
 
     def finish(self, elapsed: float, start_step: int) -> dict[str, Any]:
-        """Check that the replicas agree and summarise the run.
-
-        Batch-norm statistics of the training networks are per rank (as in DDP without SyncBatchNorm) and
-        are never used for samples: G_ema gets standing statistics, identical on every rank.
-        """
+        """Check that the replicas agree, every parameter and buffer, and summarise the run. (The models
+        that train under torchrun have no batch norm, whose statistics would be per rank: a D with
+        batch norm is refused in `start`, and only the DCGAN's G, trained alone, has one.)"""
         world, nets, t = self.world, self.nets, self.cfg.train
-        replicas = gather(world, checksum(nets, skip=lambda n: n.endswith(BN_BUFFERS) and not n.startswith("G_ema.")))
+        replicas = gather(world, checksum(nets))
         if len(set(replicas)) > 1:
             raise RuntimeError(f"replicas diverged across ranks (checksums {replicas}); this is a bug, please report it")
         barrier(world)
@@ -489,7 +508,5 @@ def _write_or_check_config(cfg: Config, run_dir: Path) -> None:
                             if old_cmp.get(sec, {}).get(k, "<absent>") != new_cmp.get(sec, {}).get(k, "<absent>"))
             raise ConfigError(f"{run_dir} holds a run with another config (differs in: {', '.join(differ)}); resume "
                               "it with the same config (only train.steps may change) or choose a new run folder")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config": cfg.to_dict(), "env": env_info(select_device(cfg.train.device))},
-                              indent=2))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps({"config": cfg.to_dict(), "env": env_info(select_device(cfg.train.device))},
+                                       indent=2))

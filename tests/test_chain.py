@@ -31,3 +31,20 @@ def test_a_papermill_parameter_of_the_wrong_type_fails_with_the_reason(project_r
         papermill.execute_notebook(str(project_root / "notebooks" / "02_train.ipynb"),
                                    str(project_root / "bad.ipynb"), parameters={"preset": 3},
                                    kernel_name=chain.kernel_name(), progress_bar=False)
+
+
+def test_withdrawn_results_are_removed_recorded_and_cleared_by_the_notebooks_next_run(project_root):
+    """A table a notebook could not remake here (its data set is absent) must not survive from another run."""
+    root = paths.results_dir("smoke")
+    (root / "tables").mkdir(parents=True)
+    (root / "tables" / "transfer.csv").write_text("a\n1\n")
+    (root / "tables" / "transfer.meta.json").write_text("{}")
+    removed = chain.withdraw("smoke", "07_section5", ["tables/transfer.csv", "figures/transfer.png"], "no data")
+    assert removed == ["tables/transfer.csv", "tables/transfer.meta.json"] and not list((root / "tables").iterdir())
+    saved = json.loads((root / "manifest.json").read_text())
+    assert saved["withdrawn"]["figures/transfer.png"] == {"notebook": "07_section5", "reason": "no data"}
+
+    shutil.copytree(ROOT / "notebooks", project_root / "notebooks", dirs_exist_ok=True)
+    chain.withdraw("smoke", "00_data", ["tables/other.csv"], "absent")
+    manifest = chain.run_chain("smoke", only=["00"])          # 00 withdraws nothing this time
+    assert set(manifest["withdrawn"]) == {"tables/transfer.csv", "figures/transfer.png"}

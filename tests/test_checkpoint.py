@@ -49,8 +49,39 @@ class Payload:
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "unsafe.pt"
     torch.save({"format": 1, "model_args": {}, "payload": Payload()}, path)
-    with pytest.raises(CheckpointError, match="cannot be read"):
+    with pytest.raises(CheckpointError, match=r"Python objects .*Payload.*refuses to unpickle"):
         load_checkpoint(path)
+
+
+def test_loading_asks_torch_for_weights_only_whatever_its_default(saved, monkeypatch):
+    """torch < 2.6 unpickles anything unless told otherwise, so the argument must be spelt out."""
+    _, path = saved
+    calls = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    load_checkpoint(path)
+    assert calls == [True]
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_checkpoint_whole(saved, monkeypatch):
+    nets, path = saved
+    before = path.read_bytes()
+
+    def save_half_then_fail(obj, f, *args, **kwargs):
+        with open(f, "wb") as out:
+            out.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", save_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"model_args": nets.args.to_dict(), "networks": {}, "step": 8})
+    assert path.read_bytes() == before and load_checkpoint(path)["step"] == 7
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]     # no temporary file left behind
 
 
 def test_checkpoint_of_another_architecture(saved, tmp_path):

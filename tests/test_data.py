@@ -42,6 +42,10 @@ def test_split_is_disjoint_by_base_glyph_and_deterministic(smoke_cfg):
     assert not train_bases & holdout_bases
     assert 0.05 < len(holdout) / (len(train) + len(holdout)) < 0.2
     assert load_dataset(cfg, "holdout").ids == holdout.ids
+    # different code points can share one artwork: no held-out image may be a pixel copy of a training
+    # image (it would score as a perfect reconstruction and zero the copying check's threshold)
+    seen = {img.numpy().tobytes() for img in train.images}
+    assert not [c for c, img in zip(holdout.ids, holdout.images) if img.numpy().tobytes() in seen]
 
 
 def test_render_is_deterministic_and_manifest_describes_the_cache(smoke_cfg):

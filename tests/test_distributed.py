@@ -12,15 +12,21 @@ from paperlib.distributed import World, all_true, gather
 STEPS = 6
 
 
-def test_two_process_gloo_training_keeps_replicas_identical(tmp_path):
-    out = tmp_path / "ddp"
+def _torchrun(out, steps: int) -> dict:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "paperlib",
-           "train", "--preset", "smoke", "--quiet", "--out", str(out), "--set", f"train.steps={STEPS}",
+           "train", "--preset", "smoke", "--quiet", "--out", str(out), "--set", f"train.steps={steps}",
            "--set", "train.log_every=1", "--set", "train.ckpt_every=3"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads(proc.stdout[proc.stdout.index("{"):])              # rank 0 alone prints
+    return json.loads(proc.stdout[proc.stdout.index("{"):])              # rank 0 alone prints
+
+
+def test_two_process_gloo_training_keeps_replicas_identical_through_a_resume(tmp_path):
+    out = tmp_path / "ddp"
+    first = _torchrun(out, 3)
+    summary = _torchrun(out, STEPS)                                        # resumes from step 3 under torchrun
+    assert first["steps_this_call"] == 3 and summary["steps_this_call"] == STEPS - 3
     assert summary["world_size"] == 2
     a, b = summary["replica_checksums"]
     assert a == b                                                          # parameters and buffers, bit for bit

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from paperlib import get_config
+from paperlib import InputError, get_config
 from paperlib.editing import apply_attribute, attribute_vector, encode, guided, interpolate, nearest_neighbours
 from paperlib.experiments import model_config
 from paperlib.models import ModelArgs, Networks
@@ -27,11 +27,11 @@ def test_edits_return_one_decoded_image_per_step_or_strength():
 
 def test_edits_need_an_encoder_and_guidance_needs_cross_attention():
     x = torch.zeros(1, 3, 16, 16)
-    with pytest.raises(ValueError, match="no encoder"):
+    with pytest.raises(InputError, match="no encoder"):
         encode(_nets("sagan"), x)
-    with pytest.raises(ValueError, match="no cross-attention"):
+    with pytest.raises(InputError, match="no cross-attention"):
         guided(_nets("selfonly"), torch.randn(1, 32), torch.tensor([0]), x)
-    with pytest.raises(ValueError, match="one reference per z"):
+    with pytest.raises(InputError, match="one reference per z"):
         guided(_nets(), torch.randn(3, 32), torch.tensor([0, 0, 0]), x)
 
 

@@ -81,3 +81,14 @@ def test_inception_without_weights_offline_says_what_to_do(monkeypatch, tmp_path
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     with pytest.raises(WeightsUnavailable, match="domain' feature space"):
         inception_space()
+
+
+def test_an_inception_api_break_is_not_reported_as_missing_weights(monkeypatch):
+    import torchmetrics.image.fid as fid
+
+    def changed_signature(*args, **kwargs):
+        raise TypeError("unexpected keyword argument 'features_list'")
+
+    monkeypatch.setattr(fid, "NoTrainInceptionV3", changed_signature)
+    with pytest.raises(TypeError, match="features_list"):
+        inception_space()

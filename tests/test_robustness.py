@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.ndimage import median_filter
 
-from paperlib import get_config
+from paperlib import InputError, get_config
 from paperlib.models import ModelArgs, Networks
 from paperlib.robustness import FILTERS, attack, damage, median, robustness_table
 
@@ -51,7 +51,7 @@ def test_bad_attack_names_are_refused(nets):
         attack(nets, x, None, 0.1, "cw")
     with pytest.raises(ValueError, match="unknown filter"):
         attack(nets, x, None, 0.1, through="sharpen")
-    with pytest.raises(ValueError, match="expected float images"):
+    with pytest.raises(InputError, match="expected float images"):
         attack(nets, torch.zeros(1, 3, 8, 8), None, 0.1)
 
 

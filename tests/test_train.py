@@ -8,7 +8,7 @@ import torch
 
 from paperlib import TrainingDiverged, get_config, train
 from paperlib.checkpoint import load_checkpoint, save_checkpoint
-from paperlib.errors import CheckpointError
+from paperlib.errors import CheckpointError, ConfigError
 from paperlib.models import ModelArgs, Networks
 from paperlib.train import GeneratorStep, StepPlan, batch_indices, class_weights, latest_checkpoint
 
@@ -55,25 +55,53 @@ def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_d
 
 def test_resume_refuses_another_config(tmp_path, smoke_cfg, smoke_data):
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
-    with pytest.raises(ValueError, match="another config"):
-        train(smoke_cfg.override(**{"train.lr_d": 1e-3}), tmp_path, progress=False, data=smoke_data)
+    with pytest.raises(ConfigError, match=r"another config \(differs in: model\.heads, train\.lr_d\)"):
+        train(smoke_cfg.override(**{"train.lr_d": 1e-3, "model.heads": 4}), tmp_path, progress=False, data=smoke_data)
 
 
-def test_nan_loss_stops_training_and_writes_no_checkpoint_from_it(tmp_path, smoke_cfg, smoke_data, monkeypatch):
+@pytest.mark.parametrize("loss", ["hinge_d", "reconstruction"])
+def test_nan_loss_stops_training_and_writes_nothing_from_it(tmp_path, smoke_cfg, smoke_data, monkeypatch, loss):
+    """The NaN comes at step 4, a log, sample and checkpoint step, in D's loss or in G's: anything written
+    from the bad state before the check would show."""
     from paperlib import losses
 
     calls = {"n": 0}
-    real_hinge_d = losses.hinge_d
+    real = getattr(losses, loss)
 
-    def hinge_d_nan_from_step_3(real, fake):
+    def nan_from_the_fourth_call(*args, **kwargs):
         calls["n"] += 1
-        loss = real_hinge_d(real, fake)
-        return loss * float("nan") if calls["n"] >= 3 else loss
+        value = real(*args, **kwargs)
+        return value * float("nan") if calls["n"] >= 4 else value
 
-    monkeypatch.setattr(losses, "hinge_d", hinge_d_nan_from_step_3)
-    with pytest.raises(TrainingDiverged, match=r"step 3 .*last good checkpoint: .*step_000002\.pt"):
+    monkeypatch.setattr(losses, loss, nan_from_the_fourth_call)
+    with pytest.raises(TrainingDiverged, match=r"step 4 .*last good checkpoint: .*step_000002\.pt"):
         train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000002.pt"]
+    assert [json.loads(line)["step"] for line in (tmp_path / "stats.jsonl").read_text().splitlines()] == [2]
+    assert not list(tmp_path.glob("samples/*.png"))
+
+
+def test_the_two_newest_checkpoints_are_kept(tmp_path, smoke_cfg, smoke_data):
+    train(smoke_cfg.override(**{"train.ckpt_every": 1}), tmp_path, progress=False, data=smoke_data)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000003.pt", "step_000004.pt"]
+
+
+def test_a_run_retrained_from_step_0_starts_its_log_afresh(tmp_path, smoke_cfg, smoke_data):
+    """A fresh clone has the committed stats.jsonl but no checkpoint: the log must not hold two runs."""
+    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    for path in (tmp_path / "checkpoints").iterdir():
+        path.unlink()
+    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    assert [json.loads(line)["step"] for line in (tmp_path / "stats.jsonl").read_text().splitlines()] == [2, 4]
+
+
+def test_resume_with_another_number_of_processes_is_refused(tmp_path, smoke_cfg, smoke_data):
+    train(smoke_cfg.override(**{"train.steps": 2}), tmp_path, progress=False, data=smoke_data)
+    path = tmp_path / "checkpoints" / "step_000002.pt"
+    state = load_checkpoint(path)
+    save_checkpoint(path, {**state, "world_size": 2, "rng_ranks": state["rng_ranks"] * 2})
+    with pytest.raises(ConfigError, match="written by 2 process.*nproc_per_node=2"):
+        train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
 
 
 def test_batches_are_epochs_of_seeded_permutations():
