@@ -52,7 +52,7 @@ STUDY_PLANS: dict[str, StudyPlan] = {
                        10, 48, 1, (8 / 255,), 2, 8),
     # about a quarter of an hour on 2 CPU cores: fewer variants than `full`, but each run long enough to compare
     # (issue 12: 250 steps of 16 images left every run at recall 0)
-    "quick": StudyPlan(800, 32, ("cifar10",), ("attngan", "dcgan"), ("attn_none",),
+    "quick": StudyPlan(1000, 32, ("cifar10",), ("attngan", "dcgan"), ("attn_none",),
                        (0.3, 1.0), 600, 1000, 2, (2 / 255, 8 / 255), 10, 64),
     "full": StudyPlan(2000, 32, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
                       ("ch8", "ch32", "depth2", "size64", "lr_low", "lr_high", "attn4", "attn16", "attn_none"),
