@@ -21,6 +21,10 @@ class CheckpointError(PaperlibError, RuntimeError):
     """A checkpoint is missing, truncated, foreign or of another architecture."""
 
 
+class WriteFailed(PaperlibError, OSError):
+    """A result, checkpoint or cache file could not be written (full disk, read-only folder)."""
+
+
 class TrainingDiverged(PaperlibError, RuntimeError):
     """A loss became NaN or infinite; no checkpoint is written from that state."""
 

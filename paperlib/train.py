@@ -146,6 +146,12 @@ class Run:
         """Continue from the latest checkpoint (weights, optimisers, every rank's RNG), or start from init_from."""
         t, world, nets = self.cfg.train, self.world, self.nets
         latest = latest_checkpoint(self.dir)
+        if world.main:
+            # a checkpoint write that a kill interrupted never completes; a run from step 0 keeps no sample
+            # grid of an earlier run in this folder (a fresh clone retrains runs whose grids are committed)
+            for stale in [*(self.dir / "checkpoints").glob("*.tmp"),
+                          *([] if latest else (self.dir / "samples").glob("step_*.png"))]:
+                stale.unlink()
         if latest is not None:
             state = load_checkpoint(latest, self.device)
             nets.load_state_dict(state["networks"])

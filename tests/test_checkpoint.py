@@ -6,6 +6,7 @@ import torch
 
 from paperlib import CheckpointError, get_config, load_checkpoint, networks_from_checkpoint
 from paperlib.checkpoint import save_checkpoint
+from paperlib.errors import WriteFailed
 from paperlib.models import ModelArgs, Networks
 
 
@@ -78,7 +79,7 @@ def test_a_write_that_fails_midway_leaves_the_previous_checkpoint_whole(saved, m
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", save_half_then_fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteFailed, match=r"could not write .*ckpt\.pt \(disk full\).*free disk space"):
         save_checkpoint(path, {"model_args": nets.args.to_dict(), "networks": {}, "step": 8})
     assert path.read_bytes() == before and load_checkpoint(path)["step"] == 7
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]     # no temporary file left behind

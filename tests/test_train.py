@@ -86,13 +86,16 @@ def test_the_two_newest_checkpoints_are_kept(tmp_path, smoke_cfg, smoke_data):
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000003.pt", "step_000004.pt"]
 
 
-def test_a_run_retrained_from_step_0_starts_its_log_afresh(tmp_path, smoke_cfg, smoke_data):
-    """A fresh clone has the committed stats.jsonl but no checkpoint: the log must not hold two runs."""
+def test_a_run_retrained_from_step_0_starts_its_log_and_samples_afresh(tmp_path, smoke_cfg, smoke_data):
+    """A fresh clone has the committed stats.jsonl and sample grids but no checkpoint: the folder must not
+    hold two runs."""
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
     for path in (tmp_path / "checkpoints").iterdir():
         path.unlink()
+    (tmp_path / "samples" / "step_000003.png").write_bytes(b"a grid of another run")
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
     assert [json.loads(line)["step"] for line in (tmp_path / "stats.jsonl").read_text().splitlines()] == [2, 4]
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_000004.png"]
 
 
 def test_resume_with_another_number_of_processes_is_refused(tmp_path, smoke_cfg, smoke_data):
