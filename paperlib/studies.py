@@ -54,7 +54,7 @@ STUDY_PLANS: dict[str, StudyPlan] = {
     # (issue 12: 250 steps of 16 images left every run at recall 0)
     "quick": StudyPlan(1000, 32, ("cifar10",), ("attngan", "dcgan"), ("attn_none",),
                        (0.3, 1.0), 600, 1000, 2, (2 / 255, 8 / 255), 10, 64),
-    "full": StudyPlan(2000, 32, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
+    "full": StudyPlan(1000, 32, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
                       ("ch8", "ch32", "depth2", "size64", "lr_low", "lr_high", "attn4", "attn16", "attn_none"),
                       (0.1, 0.3, 1.0), 600, 2000, 3, (2 / 255, 4 / 255, 8 / 255), 20, 128),
     "paper": StudyPlan(20000, 64, ("fashion_mnist", "cifar10"), ("attngan", "noattn", "sagan", "vae", "dcgan"),
