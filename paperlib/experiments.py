@@ -156,7 +156,8 @@ def equal_time_steps(base: Config, runs_dir: Path, seed: int) -> int:
 TRAINING_COLUMNS = {
     "model": "model name (MODELS)", "seed": "training seed", "run": "run folder under runs/",
     "steps": "generator steps", "images_seen": "real images drawn by D (by E for the VAE) over training",
-    "train_wall_clock_s": "training wall-clock of the run's last session, seconds (stats.jsonl elapsed_s)",
+    "train_wall_clock_s": "training wall-clock of the run, seconds (stats.jsonl elapsed_s; a resumed run's clock "
+                          "continues from its checkpoint's)",
     "train_images_per_s": "training images per second", "params_G": "generator parameters",
     "params_D": "discriminator parameters (empty: no D)", "params_E": "encoder parameters (empty: no encoder)",
 }

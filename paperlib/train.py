@@ -48,6 +48,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
     bar = tqdm(total=t.steps, initial=run.step, disable=not (progress and run.world.main), desc=run.dir.name,
                unit="step")
     start_step, t0 = run.step, time.perf_counter()
+    clock0 = t0 - run.elapsed_before                            # the run's clock: it continues across resumes
     tick = (t0, run.step)
     d_out = (torch.full((), float("nan")),) * 3                 # (scores on reals, on fakes, loss_d); the VAE has no D
     while run.step < t.steps:
@@ -64,14 +65,14 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
         values = torch.stack([d_out[2].to(run.device), *g_losses]).detach().float().cpu()
         run.check_finite(values, stats_file)
         if stats_file and (run.step % t.log_every == 0 or run.step == t.steps):
-            tick = run.log(stats_file, values, d_out, tick, t0)
+            tick = run.log(stats_file, values, d_out, tick, clock0)
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}", rec=f"{values[2]:.3f}")
         if run.step % t.sample_every == 0 or run.step % t.ckpt_every == 0 or run.step == t.steps:
             standing_stats(nets.G_ema, seed=t.seed)
         if run.world.main and (run.step % t.sample_every == 0 or run.step == t.steps):
             run.sample_grid()
         if run.step % t.ckpt_every == 0 or run.step == t.steps:
-            run.checkpoint()
+            run.checkpoint(time.perf_counter() - clock0)
     bar.close()
     if stats_file:
         stats_file.close()
@@ -103,6 +104,7 @@ class Run:
     separate_passes: bool
     fixed: tuple[torch.Tensor, torch.Tensor]      # the sample grid's z and labels
     step: int = 0
+    elapsed_before: float = 0.0                   # training seconds up to the checkpoint resumed from
 
     @classmethod
     def start(cls, cfg: Config, run_dir: Path, data: ImageSet | None) -> "Run":
@@ -113,7 +115,7 @@ class Run:
             device = torch.device("cuda", world.local_rank)
         run_dir.mkdir(parents=True, exist_ok=True)    # config first, before step 0 (rank 0 writes, the others wait)
         if world.main:
-            _write_or_check_config(cfg, run_dir)
+            _write_or_check_config(cfg, run_dir, resuming=latest_checkpoint(run_dir) is not None)
         barrier(world)
         seed_everything(t.seed)                       # the same initial weights on every rank
         if data is None and world.main:
@@ -164,7 +166,7 @@ class Run:
                                   f"Resume with torchrun --nproc_per_node={state.get('world_size', 1)} (1: plain python), "
                                   "or train into a new run folder")
             set_rng_state(state["rng_ranks"][world.rank])
-            self.step = state["step"]
+            self.step, self.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
         elif t.init_from and world.main:
             fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
             atomic_write_text(self.dir / "init_from.json", json.dumps({"checkpoint": t.init_from, "fresh": fresh},
@@ -240,8 +242,9 @@ class Run:
         save_image(grid, self.dir / "samples" / f"step_{self.step:06d}.png", nrow=8, normalize=True,
                    value_range=(-1, 1))
 
-    def checkpoint(self) -> None:
-        """Every rank's RNG (so a resume continues each stream), written atomically by rank 0; the two newest kept."""
+    def checkpoint(self, elapsed: float) -> None:
+        """Every rank's RNG (so a resume continues each stream) and the run's training seconds so far (so a
+        resumed run's wall-clock counts every session), written atomically by rank 0; the two newest kept."""
         rng = gather(self.world, rng_state())
         if not self.world.main:
             return
@@ -250,7 +253,7 @@ class Run:
             "config": self.cfg.to_dict(), "model_args": self.nets.args.to_dict(), "step": self.step,
             "world_size": self.world.size, "networks": self.nets.state_dict(), "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict() if self.opt_d else {}, "rng_ranks": rng,
-            "class_names": self.data.class_names, "env": env_info(self.device),
+            "class_names": self.data.class_names, "env": env_info(self.device), "elapsed_s": elapsed,
         })
         for old in sorted((self.dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
             old.unlink()
@@ -497,10 +500,11 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def _write_or_check_config(cfg: Config, run_dir: Path) -> None:
-    """Write config.json; on resume, refuse a config that differs in anything but train.steps."""
+def _write_or_check_config(cfg: Config, run_dir: Path, resuming: bool) -> None:
+    """Write config.json; on resume, refuse a config that differs in anything but train.steps. (A folder
+    without a checkpoint starts afresh: e.g. a fresh clone's committed logs of an earlier version.)"""
     path = run_dir / "config.json"
-    if path.is_file():
+    if resuming and path.is_file():
         old = json.loads(path.read_text())
         # rebuilt through Config, so fields added since the run started compare at their defaults
         old_cmp, new_cmp = Config.from_dict(old["config"]).to_dict(), cfg.to_dict()

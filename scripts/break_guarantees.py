@@ -42,6 +42,10 @@ BREAKS = [  # (name, file, old, new, tests)
   '        for key in (("base", g.base), ("pixels", hashlib.sha256(img.tobytes()).digest())):',
   '        for key in (("base", g.base),):', "tests/test_data.py -k split"),
  ("withdrawn results kept on disk", "paperlib/chain.py", "                path.unlink()\n", "                pass\n", "tests/test_chain.py -k withdrawn"),
+ ("a resumed run's clock restarts at zero", "paperlib/train.py", 'state.get("elapsed_s", 0.0)', "0.0",
+  "tests/test_train.py -k clock"),
+ ("a stale config without a checkpoint refused", "paperlib/train.py",
+  "resuming=latest_checkpoint(run_dir) is not None", "resuming=True", "tests/test_train.py -k afresh"),
  ("encoder shape error as a plain ValueError", "paperlib/models.py", "            raise InputError(f\"expected float images",
   "            raise ValueError(f\"expected float images", "tests/test_robustness.py"),
 ]

@@ -53,6 +53,17 @@ def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_d
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_a_resumed_runs_clock_continues_from_its_checkpoint(tmp_path, smoke_cfg, smoke_data):
+    """The training wall-clock (and so the equal-wall-clock DCGAN's steps) counts every session of a run."""
+    cfg = smoke_cfg.override(**{"train.steps": 3, "train.ckpt_every": 3, "train.log_every": 1})
+    train(cfg, tmp_path, progress=False, data=smoke_data)
+    at_checkpoint = load_checkpoint(tmp_path / "checkpoints" / "step_000003.pt")["elapsed_s"]
+    train(cfg.override(**{"train.steps": 6}), tmp_path, progress=False, data=smoke_data)
+    rows = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[2]["elapsed_s"] <= at_checkpoint < rows[3]["elapsed_s"] < rows[5]["elapsed_s"]
+
+
 def test_resume_refuses_another_config(tmp_path, smoke_cfg, smoke_data):
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
     with pytest.raises(ConfigError, match=r"another config \(differs in: model\.heads, train\.lr_d\)"):
@@ -87,13 +98,14 @@ def test_the_two_newest_checkpoints_are_kept(tmp_path, smoke_cfg, smoke_data):
 
 
 def test_a_run_retrained_from_step_0_starts_its_log_and_samples_afresh(tmp_path, smoke_cfg, smoke_data):
-    """A fresh clone has the committed stats.jsonl and sample grids but no checkpoint: the folder must not
-    hold two runs."""
-    train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    """A fresh clone has the committed config, stats.jsonl and sample grids but no checkpoint, perhaps of an
+    earlier version's config: the run starts afresh and the folder must not hold two runs."""
+    train(smoke_cfg.override(**{"train.lr_d": 1e-3}), tmp_path, progress=False, data=smoke_data)
     for path in (tmp_path / "checkpoints").iterdir():
         path.unlink()
     (tmp_path / "samples" / "step_000003.png").write_bytes(b"a grid of another run")
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["train"]["lr_d"] == smoke_cfg.train.lr_d
     assert [json.loads(line)["step"] for line in (tmp_path / "stats.jsonl").read_text().splitlines()] == [2, 4]
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_000004.png"]
 
