@@ -17,6 +17,7 @@ from .atomic import atomic_write_text
 from .config import PRESETS
 from .errors import ConfigError
 from .env import env_info
+from .tables import meta_path
 
 KERNEL = "paperlib"  # registered inside the venv by scripts/setup_env.sh
 
@@ -81,7 +82,8 @@ def withdraw(preset: str, notebook: str, files: list[str], reason: str) -> list[
     root = paths.results_dir(preset)
     removed = []
     for name in files:
-        for path in (root / name, (root / name).with_suffix(".meta.json")) if name.endswith(".csv") else (root / name,):
+        target = root / name
+        for path in [target, *([meta_path(target)] if target.suffix == ".csv" else [])]:
             if path.is_file():
                 path.unlink()
                 removed.append(str(path.relative_to(root)))

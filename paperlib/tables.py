@@ -11,6 +11,11 @@ from .atomic import atomic_path, atomic_write_text
 from .env import env_info
 
 
+def meta_path(table: Path) -> Path:
+    """The .meta.json sidecar of a CSV table."""
+    return table.with_suffix(".meta.json")
+
+
 def write_table(df: pd.DataFrame, path: Path, description: str, columns: dict[str, str],
                 config: dict[str, Any] | None = None, seed: int | None = None) -> Path:
     """Write df to path (CSV, atomically) and path.meta.json (columns, description, config, seed, env)."""
@@ -21,7 +26,7 @@ def write_table(df: pd.DataFrame, path: Path, description: str, columns: dict[st
         df.to_csv(tmp, index=False)
     meta = {"description": description, "columns": {c: columns[c] for c in df.columns},
             "config": config, "seed": seed, "env": env_info()}
-    atomic_write_text(path.with_suffix(".meta.json"), json.dumps(meta, indent=2))
+    atomic_write_text(meta_path(path), json.dumps(meta, indent=2))
     return path
 
 

@@ -284,16 +284,15 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     loss_adv = loss_rec = loss_kl = loss_guide = zero
     with run.autocast(), cached():       # cached(): each spectral-normalised weight of D computed once
         plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
-        target = x[plan.encoded]
-        fake, x_enc, mu, logvar = run.g_train(plan.z, y, target, None if y is None else y[plan.encoded], plan)
+        target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
+        fake, x_enc, mu, logvar = run.g_train(plan.z, y, target, y_enc, plan)
         if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
-            judged, y_judged = fake, y
-            if t.enc_adv_weight and x_enc is not None:   # D judges the encoder path's images too (VAE-GAN)
-                judged = torch.cat([fake, x_enc])
-                y_judged = None if y is None else torch.cat([y, y[plan.encoded]])
+            judge_enc = bool(t.enc_adv_weight) and x_enc is not None   # D judges the encoder path too (VAE-GAN)
+            judged = torch.cat([fake, x_enc]) if judge_enc else fake
+            y_judged = torch.cat([y, y_enc]) if judge_enc and y is not None else y
             scores = nets.D(diff_augment(judged, t.diffaug), y_judged).float()
             loss_adv = losses.adversarial_g(t.loss, scores[:len(fake)])
-            if len(scores) > len(fake):
+            if judge_enc:
                 loss_adv = loss_adv + t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
         if nets.E is not None:
             n = plan.reconstructed
