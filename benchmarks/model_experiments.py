@@ -76,6 +76,11 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "cross16_only_heads2": ("attngan", "cross-attention at 16x16 only, 2 heads",
                             {"model.cross_attn_res": (16,), "model.heads": 2}),
     "attn16": ("attngan", "self-attention at 16x16 instead of 8x8", {"model.attn_res": (16,)}),
+    "seed1": ("attngan", "the model as committed, seed 1 (the run-to-run spread of every number)", {"train.seed": 1}),
+    "guide_w3": ("attngan", "guidance content loss weight 3 instead of 10 (does training guidance cost sample "
+                 "quality?)", {"train.guide_weight": 3.0}),
+    "enc_quarter": ("attngan", "a quarter of the batch through the encoder path instead of half",
+                    {"train.enc_fraction": 0.25}),
 }
 COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",
            "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",

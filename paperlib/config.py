@@ -119,6 +119,7 @@ class TrainConfig:
     rec_weight: float = 10.0            # reconstruction loss weight (encoder path)
     rec_loss: str = "l1"                # l1 | mse
     kl_weight: float = 1e-4             # KL(q(z|x) || N(0, I)) weight: small, so z can carry an image's content
+    enc_fraction: float = 0.5           # share of a GAN's batch that goes through the encoder path (the VAE: all)
     guide_fraction: float = 0.5         # share of the encoded images drawn by guided generation (a fresh z, their
                                         # own encoder features as context) instead of reconstructed from z; > 0
                                         # with cross-attention (it is its only training signal)
@@ -143,6 +144,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value < 1):
                 raise ConfigError(f"train.{name}={value}: use a learning rate in (0, 1), e.g. 1e-4")
+        if not 0.0 < self.enc_fraction <= 1.0:
+            raise ConfigError(f"train.enc_fraction={self.enc_fraction}: use a share of the batch in (0, 1]")
         for name in ("class_balance", "guide_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1]")

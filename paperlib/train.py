@@ -337,7 +337,7 @@ class StepPlan:
     """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
 
     z: latents of the generated images (None without D). encoded: the indices of the real images that
-    pass through E, a random half of the batch for a GAN (the batch is sorted by class, so a slice would
+    pass through E, a random share (train.enc_fraction) of the batch for a GAN (the batch is sorted by class, so a slice would
     favour the first classes), all of it for the VAE. Of these, the last `guided` are drawn by guided
     generation: a fresh latent (z_guide) with the image's own encoder features as the cross-attention
     context; the others are reconstructed from their encoding alone.
@@ -357,7 +357,8 @@ class StepPlan:
     def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True
              ) -> "StepPlan":
         z = torch.randn(n, args.z_dim, device=device) if adversarial else None
-        encoded = torch.randperm(n, device=device)[:max(n // 2, 1)] if adversarial else torch.arange(n, device=device)
+        encoded = (torch.randperm(n, device=device)[:max(round(n * t.enc_fraction), 1)] if adversarial
+                   else torch.arange(n, device=device))
         if not (args.cross_attn_res and args.encoder):
             return cls(z, encoded, 0, None)
         guided = min(len(encoded), max(1, round(t.guide_fraction * len(encoded))))   # at least one: DDP needs
@@ -388,7 +389,7 @@ class GeneratorStep(nn.Module):
         -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
         if self.E is None:
             return self.G(z, y), None, None, None
-        mu, logvar, features = self.E(x_in)                    # a GAN encodes half its batch: the cost of E
+        mu, logvar, features = self.E(x_in)                    # a GAN encodes enc_fraction of its batch: the cost of E
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
         context = None
         if plan.guided:
