@@ -81,6 +81,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                  "quality?)", {"train.guide_weight": 3.0}),
     "enc_quarter": ("attngan", "a quarter of the batch through the encoder path instead of half",
                     {"train.enc_fraction": 0.25}),
+    "enc_3quarters": ("attngan", "three quarters of the batch through the encoder path instead of half",
+                      {"train.enc_fraction": 0.75}),
+    "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
+                {"train.enc_fraction": 1.0}),
 }
 COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",
            "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",
