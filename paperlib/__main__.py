@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from . import photo_editing
 from .config import PRESETS, get_config
 from .errors import ConfigError, PaperlibError
 
@@ -62,22 +63,21 @@ def _sample(args: argparse.Namespace) -> None:
 
 
 def _edit(args: argparse.Namespace) -> None:
-    from . import photo_editing as pe
     from .atomic import atomic_path
 
-    editor = pe.load_editor(args.ckpt)
+    editor = photo_editing.load_editor(args.ckpt)
     if args.reconstruct:
-        edit = pe.reconstruct(editor, args.image, args.label)
+        edit = photo_editing.reconstruct(editor, args.image, args.label)
     elif args.interpolate:
-        edit = pe.interpolate(editor, args.image, args.interpolate, args.steps, args.label)
+        edit = photo_editing.interpolate(editor, args.image, args.interpolate, args.steps, args.label)
     elif args.attribute:
-        folders = args.attribute.split(":")
+        folders = args.attribute.rsplit(":", 1)
         if len(folders) != 2 or not all(folders):
             raise ConfigError(f"--attribute {args.attribute!r}: give two folders as FOLDER_A:FOLDER_B (without the "
                               "attribute : with it), e.g. neutral:smiling")
-        edit = pe.attribute(editor, args.image, folders[0], folders[1], args.strength, args.label)
+        edit = photo_editing.attribute(editor, args.image, folders[0], folders[1], args.strength, args.label)
     else:
-        edit = pe.guide(editor, args.image, args.guide, args.label)
+        edit = photo_editing.guide(editor, args.image, args.guide, args.label)
     out = Path(args.out)
     with atomic_path(out) as tmp:
         edit.image.save(tmp, format="PNG")
@@ -139,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     op.add_argument("--attribute", metavar="FOLDER_A:FOLDER_B",
                     help="add the mean latent of FOLDER_B minus that of FOLDER_A (e.g. neutral:smiling)")
     op.add_argument("--guide", metavar="REFERENCE", help="decode while cross-attending to REFERENCE")
-    p.add_argument("--steps", type=int, default=8, help="--interpolate: frames, ends included")
-    p.add_argument("--strength", type=float, default=1.0, help="--attribute: multiple of the vector, -2..2")
+    p.add_argument("--steps", type=int, default=photo_editing.STEPS, help="--interpolate: frames, ends included")
+    low, high = photo_editing.STRENGTH_RANGE
+    p.add_argument("--strength", type=float, default=photo_editing.STRENGTH,
+                   help=f"--attribute: multiple of the vector, {low:g} to {high:g}")
     p.add_argument("--label", help="class to decode with (default: the best-reconstructing class)")
     p.add_argument("--out", default="edited.png", help="output PNG")
     p.set_defaults(func=_edit)

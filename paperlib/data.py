@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +30,8 @@ from tqdm.auto import tqdm
 from . import openmoji, paths
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError
-from .photos import IMAGE_SUFFIXES, TooSmall, open_photo, to_square
+from .errors import DataError, WriteFailed
+from .photos import DECODER, IMAGE_SUFFIXES, TooSmall, open_photo, to_square
 
 SPLITS = ("train", "holdout")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -185,17 +186,13 @@ def _celeba(cfg: DataConfig, split: str) -> ImageSet:
 
 
 def _folder(cfg: DataConfig, split: str) -> ImageSet:
-    """A folder's split, by a hash of each image's path. Pixel-identical images share one key (the
-    first of their paths), so a copy never lands on both sides of the split."""
+    """A folder's split, by a hash of each image's pixels: adding, removing or renaming files moves no
+    other image across the split, and pixel copies (the same picture under two names) land together."""
     root = data_root(cfg)
     every = folder_images(root, cfg.image_size)
-    first_of_copy: dict[bytes, str] = {}
-    keep = []
-    for i, rel in enumerate(every.ids):
-        key = first_of_copy.setdefault(hashlib.sha256(every.images[i].numpy().tobytes()).digest(), rel)
-        in_holdout = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < cfg.holdout_fraction
-        if in_holdout == (split == "holdout"):
-            keep.append(i)
+    keep = [i for i in range(len(every))
+            if (int(hashlib.sha256(every.images[i].numpy().tobytes()).hexdigest()[:8], 16) / 0xFFFFFFFF
+                < cfg.holdout_fraction) == (split == "holdout")]
     if not keep:
         raise DataError(f"folder: no image of {root} falls in the {split!r} split; add images or change "
                         "data.holdout_fraction")
@@ -224,35 +221,33 @@ def folder_images(root: Path, size: int) -> ImageSet:
                     list(classes), ids, f"folder:{root.name}")
 
 
-FOLDER_CACHE_FORMAT = 1   # bump when decoding changes, so every folder cache is rebuilt
-
-
 def _decoded_folder(root: Path, classes: list[str], samples: list[tuple[str, int]], size: int
                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every readable image of the folder as (N, size, size, 3) uint8, its labels and relative paths.
 
     Decoding thousands of photos takes minutes, so the result is cached in data/processed/ (one
-    file per folder and size), keyed by the file list, sizes and modification times: a changed,
-    added or removed file rebuilds it. Skipped files are recorded in the cache and warned about on
-    every load.
+    file per folder and size), keyed by the file list, sizes and modification times and the decoder:
+    a changed, added or removed file rebuilds it, and so does an unreadable cache. Skipped files are
+    recorded in the cache and warned about whenever the folder is loaded.
     """
     files = []
     for path, label in samples:
         stat = os.stat(path)
         files.append((str(Path(path).relative_to(root)), label, stat.st_size, stat.st_mtime_ns))
-    key = hashlib.sha256(json.dumps([FOLDER_CACHE_FORMAT, size, classes, files]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([DECODER, size, classes, files]).encode()).hexdigest()
     where = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
     cache = paths.processed_dir() / f"folder_{root.name}-{where}_{size}px.npz"
-    if cache.is_file():
+    try:
         with np.load(cache) as z:
             if str(z["key"]) == key:
-                small, broken = [str(s) for s in z["small"]], [str(s) for s in z["unreadable"]]
-                _warn_skipped(root, size, len(files), small, broken)
+                _warn_skipped(root, size, len(files), [str(s) for s in z["small"]], [str(s) for s in z["unreadable"]])
                 return z["images"], z["labels"], [str(i) for i in z["ids"]]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):     # absent, truncated or foreign: decode again
+        pass
     images, labels, ids, small, broken = [], [], [], [], []
     for rel, label, _, _ in tqdm(files, desc=f"decoding {root.name}", unit="img", disable=len(files) < 500):
         try:
-            images.append(np.asarray(to_square(open_photo(root / rel, size), size)))
+            images.append(np.asarray(to_square(open_photo(root / rel, size, draft=True), size)))
         except TooSmall:
             small.append(rel)
             continue
@@ -264,12 +259,14 @@ def _decoded_folder(root: Path, classes: list[str], samples: list[tuple[str, int
     _warn_skipped(root, size, len(files), small, broken)
     if not images:
         raise DataError(f"folder: none of the {len(files)} image files in {root} is readable and at least "
-                        f"{size} px on its shorter side; lower data.image_size or add larger images")
+                        f"{size} px on its shorter side; use larger images or a smaller image size")
     out = np.stack(images), np.asarray(labels, np.int64), ids
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cache) as tmp, tmp.open("wb") as f:
-        np.savez(f, key=key, images=out[0], labels=out[1], ids=np.asarray(ids), small=np.asarray(small, str),
-                 unreadable=np.asarray(broken, str))
+    try:
+        with atomic_path(cache) as tmp, tmp.open("wb") as f:
+            np.savez(f, key=key, images=out[0], labels=out[1], ids=np.asarray(ids), small=np.asarray(small, str),
+                     unreadable=np.asarray(broken, str))
+    except WriteFailed as e:    # the decoded images are good; only the next load pays for decoding again
+        warnings.warn(f"folder {root}: decoded images not cached ({e})", stacklevel=2)
     return out
 
 
@@ -278,8 +275,11 @@ def _warn_skipped(root: Path, size: int, total: int, small: list[str], broken: l
     def named(files: list[str]) -> str:
         return ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
 
+    # stacklevel 3 is the line in folder_images: Python shows a warning once per line and text, so loading
+    # both splits of a folder (or one folder twice) warns once
     if small:
         warnings.warn(f"folder {root}: skipped {len(small)} of {total} images smaller than {size} px on their "
-                      f"shorter side ({named(small)}); lower data.image_size to keep them", stacklevel=3)
+                      f"shorter side ({named(small)}); use a smaller image size to keep them", stacklevel=3)
     if broken:
-        warnings.warn(f"folder {root}: skipped {len(broken)} unreadable image files ({named(broken)})", stacklevel=3)
+        warnings.warn(f"folder {root}: skipped {len(broken)} image files that cannot be decoded ({named(broken)}); "
+                      "open one to see why, re-save them as PNG or JPEG, or remove them", stacklevel=3)

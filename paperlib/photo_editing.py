@@ -16,13 +16,15 @@ from PIL import Image
 from . import editing
 from .checkpoint import load_checkpoint, networks_from_checkpoint
 from .data import folder_images
-from .errors import InputError
+from .errors import DataError, InputError
 from .metrics import reconstruction_metrics
 from .models import Networks
 from .photos import TooSmall, paste_back, read_square
 from .sampling import decode
 
 STRENGTH_RANGE = (-2.0, 2.0)   # attribute strengths beyond it leave the latent region the model was trained on
+STRENGTH = 1.0                 # default attribute strength: the full difference of the two folders' means
+STEPS = 8                      # default interpolation frames, both ends included
 STRIP_HEIGHT = 256             # height of each frame of an interpolation strip, pixels
 
 
@@ -52,7 +54,8 @@ def load_editor(ckpt: Path | str) -> Editor:
     if nets.E is None:
         raise InputError(f"{ckpt} holds a model without an encoder ({nets.args.arch}); editing needs one: "
                          "give a checkpoint of the attention model (attngan) or the VAE")
-    return Editor(nets, list(load_checkpoint(ckpt).get("class_names", [])))
+    names = list(load_checkpoint(ckpt).get("class_names", []))
+    return Editor(nets, names if len(names) == nets.args.n_classes else [str(k) for k in range(nets.args.n_classes)])
 
 
 def read(editor: Editor, path: Path | str) -> tuple[torch.Tensor, Image.Image]:
@@ -69,6 +72,8 @@ def choose_label(editor: Editor, x: torch.Tensor, label: str | None = None) -> t
     of E(x) reconstructs x best (a conditional generator needs one; the photo carries none)."""
     n = editor.nets.args.n_classes
     if n == 0:
+        if label is not None:
+            raise InputError(f"--label {label!r}: this model is unconditional (it has no classes); drop --label")
         return None, "none (unconditional model)"
     if label is not None:
         if label not in editor.class_names:
@@ -98,7 +103,7 @@ def reconstruct(editor: Editor, image: Path | str, label: str | None = None) -> 
     return Edit(paste_back(photo, rec[0]), {"label": how, **scores(x, rec, "input")})
 
 
-def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int = 8,
+def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int = STEPS,
                 label: str | None = None) -> Edit:
     """Decodes along the straight line from E(image) to E(other), each pasted back over the first photo,
     side by side."""
@@ -119,7 +124,7 @@ def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int
                         **scores(a, frames[:1], "input"), **scores(b, frames[-1:], "other")})
 
 
-def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Path | str, strength: float = 1.0,
+def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Path | str, strength: float = STRENGTH,
               label: str | None = None) -> Edit:
     """E(image) moved by strength x (mean latent of folder `with_` - mean latent of folder `without`)."""
     low, high = STRENGTH_RANGE
@@ -130,8 +135,11 @@ def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Pat
     y, how = choose_label(editor, x, label)
     groups = []
     for folder in (without, with_):
-        images = folder_images(Path(folder), editor.size)
-        groups.append(images.batch(slice(None))[0])
+        try:
+            groups.append(folder_images(Path(folder), editor.size).batch(slice(None))[0])
+        except DataError as e:
+            raise InputError(f"--attribute: {e} (each folder needs photos of at least {editor.size} px showing "
+                             "the images without, then with, the attribute)") from None
     vector = editing.attribute_vector(editor.nets, groups[1], groups[0])
     before, after = editing.apply_attribute(editor.nets, x, y, vector, (0.0, strength))
     return Edit(paste_back(photo, after), {

@@ -46,6 +46,13 @@ def test_reconstruct_pastes_the_square_back_and_reports_psnr_and_ssim(ckpt, phot
     assert numbers["label"] == "animal (given)"
 
 
+def test_a_large_jpeg_comes_back_at_its_own_size(ckpt, photos, tmp_path, capsys):
+    Image.effect_noise((200, 120), 50).convert("RGB").save(photos / "big.jpg")
+    out = tmp_path / "big.png"
+    assert main(["edit", "--ckpt", ckpt, "--image", str(photos / "big.jpg"), "--out", str(out), "--reconstruct"]) == 0
+    assert Image.open(out).size == (200, 120)
+
+
 def test_interpolate_attribute_and_guide(ckpt, photos, tmp_path, capsys):
     numbers, strip = _edit(capsys, ckpt, photos, tmp_path, "--interpolate", str(photos / "other.png"), "--steps", "5")
     assert strip.size == (5 * 427, 256) and numbers["steps"] == 5 and numbers["latent_distance"] > 0
@@ -61,7 +68,8 @@ def test_interpolate_attribute_and_guide(ckpt, photos, tmp_path, capsys):
     (["--image", "{photos}/missing.png", "--reconstruct"], "does not exist"),
     (["--image", "{photos}/broken.png", "--reconstruct"], "cannot be read as an image"),
     (["--image", "{photos}/tiny.png", "--reconstruct"], "works at 16 px"),
-    (["--image", "{photos}/me.png", "--attribute", "{photos}/empty:{photos}/smiling"], "no image files"),
+    (["--image", "{photos}/me.png", "--attribute", "{photos}/empty:{photos}/smiling"], "--attribute: folder: no image"),
+    (["--image", "{photos}/me.png", "--attribute", "{photos}/absent:{photos}/smiling"], "is not a directory"),
     (["--image", "{photos}/me.png", "--attribute", "{photos}/neutral"], "FOLDER_A:FOLDER_B"),
     (["--image", "{photos}/me.png", "--attribute", "{photos}/neutral:{photos}/smiling", "--strength", "3"],
      "use a value in [-2, 2]"),
