@@ -1,4 +1,4 @@
-"""Command line: python -m paperlib {train,sample,chain,figures,data} ...; defaults come from config.py."""
+"""Command line: python -m paperlib {train,sample,edit,chain,figures,data} ...; defaults come from config.py."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from . import photo_editing
 from .config import PRESETS, get_config
 from .errors import ConfigError, PaperlibError
 
@@ -61,6 +62,28 @@ def _sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.n} samples to {args.out}")
 
 
+def _edit(args: argparse.Namespace) -> None:
+    from .atomic import atomic_path
+
+    editor = photo_editing.load_editor(args.ckpt)
+    if args.reconstruct:
+        edit = photo_editing.reconstruct(editor, args.image, args.label)
+    elif args.interpolate:
+        edit = photo_editing.interpolate(editor, args.image, args.interpolate, args.steps, args.label)
+    elif args.attribute:
+        folders = args.attribute.rsplit(":", 1)
+        if len(folders) != 2 or not all(folders):
+            raise ConfigError(f"--attribute {args.attribute!r}: give two folders as FOLDER_A:FOLDER_B (without the "
+                              "attribute : with it), e.g. neutral:smiling")
+        edit = photo_editing.attribute(editor, args.image, folders[0], folders[1], args.strength, args.label)
+    else:
+        edit = photo_editing.guide(editor, args.image, args.guide, args.label)
+    out = Path(args.out)
+    with atomic_path(out) as tmp:
+        edit.image.save(tmp, format="PNG")
+    print(json.dumps({"out": str(out), **edit.numbers}, indent=2))
+
+
 def _chain(args: argparse.Namespace) -> None:
     from .chain import run_chain
 
@@ -106,6 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="samples.png", help="output PNG")
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("edit", help="edit a photo through a checkpoint's encoder; writes a PNG, prints its numbers")
+    p.add_argument("--ckpt", required=True, help="a checkpoint .pt of a model with an encoder (attngan, vae)")
+    p.add_argument("--image", required=True, help="the photo to edit (any size at least the model's)")
+    op = p.add_mutually_exclusive_group(required=True)
+    op.add_argument("--reconstruct", action="store_true", help="encode and decode; prints PSNR and SSIM")
+    op.add_argument("--interpolate", metavar="OTHER", help="decodes from the photo's latent to OTHER's")
+    op.add_argument("--attribute", metavar="FOLDER_A:FOLDER_B",
+                    help="add the mean latent of FOLDER_B minus that of FOLDER_A (e.g. neutral:smiling)")
+    op.add_argument("--guide", metavar="REFERENCE", help="decode while cross-attending to REFERENCE")
+    p.add_argument("--steps", type=int, default=photo_editing.STEPS, help="--interpolate: frames, ends included")
+    low, high = photo_editing.STRENGTH_RANGE
+    p.add_argument("--strength", type=float, default=photo_editing.STRENGTH,
+                   help=f"--attribute: multiple of the vector, {low:g} to {high:g}")
+    p.add_argument("--label", help="class to decode with (default: the best-reconstructing class)")
+    p.add_argument("--out", default="edited.png", help="output PNG")
+    p.set_defaults(func=_edit)
 
     p = sub.add_parser("chain", help="run the notebook chain with papermill")
     p.add_argument("--preset", default="quick", choices=presets)

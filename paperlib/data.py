@@ -4,33 +4,37 @@ All images are held as uint8 RGB tensors (grey sets are repeated to 3 channels) 
 float tensors in [-1, 1]. Sources: OpenMoji (rendered offline, the default), torchvision's
 CIFAR-10, MNIST, Fashion-MNIST and CelebA loaders, and any folder of images.
 
-Folders: a corrupt or unreadable image file is skipped with a warning that names it; an image
-smaller than `image_size` is an error (upscaling would teach the model blur).
+Folders: images are cropped and resized as `photos` does it and cached on disk; a corrupt file, or
+an image smaller than `image_size` (upscaling would teach the model blur), is skipped with a warning
+that counts and names them.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import math
 import os
 import shutil
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+from tqdm.auto import tqdm
 
 from . import openmoji, paths
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError
+from .errors import DataError, WriteFailed
+from .photos import DECODER, IMAGE_SUFFIXES, TooSmall, open_photo, to_square
 
 SPLITS = ("train", "holdout")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -175,24 +179,33 @@ def _celeba(cfg: DataConfig, split: str) -> ImageSet:
     except RuntimeError as e:
         raise DataError(f"celeba: {e} (looked in {root}/celeba)") from None
     male = ds.attr_names.index("Male")
-    images = np.stack([np.asarray(_square(Image.open(Path(ds.root) / ds.base_folder / "img_align_celeba" / f)
+    images = np.stack([np.asarray(to_square(Image.open(Path(ds.root) / ds.base_folder / "img_align_celeba" / f)
                                           .convert("RGB"), cfg.image_size, crop=140)) for f in ds.filename])
     return ImageSet(torch.as_tensor(images).permute(0, 3, 1, 2).contiguous(), ds.attr[:, male].long(),
                     ["female", "male"], list(ds.filename), f"celeba/{split}")
 
 
-def _square(img: Image.Image, size: int, crop: int | None = None) -> Image.Image:
-    """Centre-crop to a square (of side `crop` when given) and resize to size x size."""
-    side = crop or min(img.size)
-    left, top = (img.width - side) // 2, (img.height - side) // 2
-    return img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
-
-
 def _folder(cfg: DataConfig, split: str) -> ImageSet:
-    """Any folder of images: one class per sub-folder (ImageFolder layout) or a flat folder (one class)."""
+    """A folder's split, by a hash of each image's pixels: adding, removing or renaming files moves no
+    other image across the split, and pixel copies (the same picture under two names) land together."""
+    root = data_root(cfg)
+    every = folder_images(root, cfg.image_size)
+    keep = [i for i in range(len(every))
+            if (int(hashlib.sha256(every.images[i].numpy().tobytes()).hexdigest()[:8], 16) / 0xFFFFFFFF
+                < cfg.holdout_fraction) == (split == "holdout")]
+    if not keep:
+        raise DataError(f"folder: no image of {root} falls in the {split!r} split; add images or change "
+                        "data.holdout_fraction")
+    out = every.subset(keep)
+    out.name = f"folder:{root.name}/{split}"
+    return out
+
+
+def folder_images(root: Path, size: int) -> ImageSet:
+    """Every readable image of a folder at size x size: one class per sub-folder (ImageFolder layout)
+    or a flat folder (one class, named after it); ids are paths relative to the folder."""
     from torchvision.datasets.folder import find_classes, make_dataset
 
-    root = data_root(cfg)
     if not root.is_dir():
         raise DataError(f"folder: {root} is not a directory; set data.root to a folder of images")
     if any(p.is_dir() for p in root.iterdir()):
@@ -203,39 +216,70 @@ def _folder(cfg: DataConfig, split: str) -> ImageSet:
         samples = [(str(p), 0) for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not samples:
         raise DataError(f"folder: no image files ({', '.join(IMAGE_SUFFIXES)}) in {root}")
-    chosen = []
+    images, labels, ids = _decoded_folder(root, classes, samples, size)
+    return ImageSet(torch.as_tensor(images).permute(0, 3, 1, 2).contiguous(), torch.as_tensor(labels),
+                    list(classes), ids, f"folder:{root.name}")
+
+
+def _decoded_folder(root: Path, classes: list[str], samples: list[tuple[str, int]], size: int
+                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every readable image of the folder as (N, size, size, 3) uint8, its labels and relative paths.
+
+    Decoding thousands of photos takes minutes, so the result is cached in data/processed/ (one
+    file per folder and size), keyed by the file list, sizes and modification times and the decoder:
+    a changed, added or removed file rebuilds it, and so does an unreadable cache. Skipped files are
+    recorded in the cache and warned about whenever the folder is loaded.
+    """
+    files = []
     for path, label in samples:
-        rel = str(Path(path).relative_to(root))
-        in_holdout = int(hashlib.sha256(rel.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < cfg.holdout_fraction
-        if in_holdout == (split == "holdout"):
-            stat = os.stat(path)
-            chosen.append((path, label, rel, stat.st_size, stat.st_mtime_ns))
-    key = (str(root), cfg.image_size, split, tuple(classes), tuple(chosen))
-    if key not in _FOLDER_CACHE:                # decoding tens of thousands of files takes a while: once per process
-        _FOLDER_CACHE.clear()
-        _FOLDER_CACHE[key] = _decode_folder(root, classes, chosen, cfg.image_size, split)
-    return _FOLDER_CACHE[key]
-
-
-_FOLDER_CACHE: dict[tuple, ImageSet] = {}      # the last folder split decoded, keyed by its files' sizes and times
-
-
-def _decode_folder(root: Path, classes: list[str], chosen: list[tuple], image_size: int, split: str) -> ImageSet:
-    images, labels, ids = [], [], []
-    for path, label, rel, _, _ in chosen:
+        stat = os.stat(path)
+        files.append((str(Path(path).relative_to(root)), label, stat.st_size, stat.st_mtime_ns))
+    key = hashlib.sha256(json.dumps([DECODER, size, classes, files]).encode()).hexdigest()
+    where = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
+    cache = paths.processed_dir() / f"folder_{root.name}-{where}_{size}px.npz"
+    try:
+        with np.load(cache) as z:
+            if str(z["key"]) == key:
+                _warn_skipped(root, size, len(files), [str(s) for s in z["small"]], [str(s) for s in z["unreadable"]])
+                return z["images"], z["labels"], [str(i) for i in z["ids"]]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):     # absent, truncated or foreign: decode again
+        pass
+    images, labels, ids, small, broken = [], [], [], [], []
+    for rel, label, _, _ in tqdm(files, desc=f"decoding {root.name}", unit="img", disable=len(files) < 500):
         try:
-            with Image.open(path) as img:
-                img = img.convert("RGB")
-        except (UnidentifiedImageError, OSError) as e:
-            warnings.warn(f"skipping unreadable image {path}: {e}", stacklevel=2)
+            images.append(np.asarray(to_square(open_photo(root / rel, size, draft=True), size)))
+        except TooSmall:
+            small.append(rel)
             continue
-        if min(img.size) < image_size:
-            raise DataError(f"folder: {path} is {img.width}x{img.height}, smaller than data.image_size="
-                            f"{image_size}; lower data.image_size or remove the file")
-        images.append(np.asarray(_square(img, image_size)))
+        except DataError:
+            broken.append(rel)
+            continue
         labels.append(label)
         ids.append(rel)
+    _warn_skipped(root, size, len(files), small, broken)
     if not images:
-        raise DataError(f"folder: no readable images for split {split!r} in {root}")
-    return ImageSet(torch.as_tensor(np.stack(images)).permute(0, 3, 1, 2).contiguous(), torch.tensor(labels),
-                    list(classes), ids, f"folder:{root.name}/{split}")
+        raise DataError(f"folder: none of the {len(files)} image files in {root} is readable and at least "
+                        f"{size} px on its shorter side; use larger images or a smaller image size")
+    out = np.stack(images), np.asarray(labels, np.int64), ids
+    try:
+        with atomic_path(cache) as tmp, tmp.open("wb") as f:
+            np.savez(f, key=key, images=out[0], labels=out[1], ids=np.asarray(ids), small=np.asarray(small, str),
+                     unreadable=np.asarray(broken, str))
+    except WriteFailed as e:    # the decoded images are good; only the next load pays for decoding again
+        warnings.warn(f"folder {root}: decoded images not cached ({e})", stacklevel=2)
+    return out
+
+
+def _warn_skipped(root: Path, size: int, total: int, small: list[str], broken: list[str]) -> None:
+    """One warning per kind of skipped file, counting them and naming the first few."""
+    def named(files: list[str]) -> str:
+        return ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+
+    # stacklevel 3 is the line in folder_images: Python shows a warning once per line and text, so loading
+    # both splits of a folder (or one folder twice) warns once
+    if small:
+        warnings.warn(f"folder {root}: skipped {len(small)} of {total} images smaller than {size} px on their "
+                      f"shorter side ({named(small)}); use a smaller image size to keep them", stacklevel=3)
+    if broken:
+        warnings.warn(f"folder {root}: skipped {len(broken)} image files that cannot be decoded ({named(broken)}); "
+                      "open one to see why, re-save them as PNG or JPEG, or remove them", stacklevel=3)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from paperlib import DataError, get_config, load_dataset, openmoji, paths
 from paperlib.config import DataConfig
+from paperlib.data import folder_images
 
 
 def test_openmoji_subsets_have_the_expected_classes(smoke_cfg):
@@ -128,22 +129,37 @@ def _png(path, size=20, color=(200, 10, 10)):
 
 def test_folder_of_class_subfolders(tmp_path):
     for i in range(12):
-        _png(tmp_path / ("cats" if i % 2 else "dogs") / f"{i}.png")
+        _png(tmp_path / ("cats" if i % 2 else "dogs") / f"{i}.png", color=(200, 10, 10 * i))
     cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path), "data.holdout_fraction": 0.2})
     train, holdout = load_dataset(cfg.data, "train"), load_dataset(cfg.data, "holdout")
     assert train.class_names == ["cats", "dogs"] and len(train) + len(holdout) == 12
     assert not set(train.ids) & set(holdout.ids)
-    assert train.images[0, :, 0, 0].tolist() == [200, 10, 10]
+    first = int(train.ids[0].split("/")[1][:-4])
+    assert train.images[0, :, 0, 0].tolist() == [200, 10, 10 * first]
+    assert train.labels[0] == ["cats", "dogs"].index(train.ids[0].split("/")[0])
 
 
-def test_folder_skips_a_corrupt_file_with_a_warning_naming_it(tmp_path):
+def test_folder_skips_corrupt_and_small_files_with_one_warning_each_that_counts_and_names_them(tmp_path):
+    import warnings
+
     for i in range(40):
-        _png(tmp_path / f"{i}.png")
+        _png(tmp_path / f"{i:02d}.png", color=(200, 10, 5 * i))
+    for i in range(7):
+        _png(tmp_path / f"tiny{i}.png", size=8)
     (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    (tmp_path / "cut.jpg").write_bytes(_jpeg_bytes(40, 30)[:300])              # a truncated download
     cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path)})
-    with pytest.warns(UserWarning, match="broken.png"):
-        both = len(load_dataset(cfg.data, "train")) + len(load_dataset(cfg.data, "holdout"))
-    assert both == 40
+    for attempt in ("decoded", "cached"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")                                   # Python's own: once per line and text
+            both = len(load_dataset(cfg.data, "train")) + len(load_dataset(cfg.data, "holdout"))
+        assert both == 40
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == 2, (attempt, messages)
+        assert "skipped 7 of 49 images smaller than 16 px" in messages[0] and "tiny0.png" in messages[0]
+        assert "and 2 more" in messages[0]
+        assert "skipped 2 image files that cannot be decoded" in messages[1]
+        assert "broken.png" in messages[1] and "cut.jpg" in messages[1]
 
 
 def test_folder_errors(tmp_path):
@@ -155,8 +171,95 @@ def test_folder_errors(tmp_path):
         load_dataset(cfg(tmp_path / "missing"))
     for i in range(30):
         _png(tmp_path / "small" / f"{i}.png", size=8)
-    with pytest.raises(DataError, match="8x8, smaller than data.image_size=16"):
+    with pytest.raises(DataError, match="none of the 30 image files .* at least 16 px"), pytest.warns(UserWarning):
         load_dataset(cfg(tmp_path / "small"))
+
+
+def test_folder_photos_are_centre_cropped_and_composited_on_white(tmp_path):
+    wide = Image.new("RGB", (60, 20), (255, 0, 0))
+    wide.paste((0, 255, 0), (20, 0, 40, 20))                                 # the centre square is green
+    wide.save(tmp_path / "wide.png")
+    Image.new("RGBA", (20, 20), (0, 0, 0, 0)).save(tmp_path / "clear.png")   # fully transparent
+    ds = folder_images(tmp_path, 16)
+    img = {i: ds.images[k].float() for k, i in enumerate(ds.ids)}
+    assert img["wide.png"][:, 1:-1, 1:-1].tolist() == torch.tensor([0., 255., 0.])[:, None, None].expand(3, 14, 14).tolist()
+    assert img["clear.png"].min() == 255                                     # white, not black
+
+
+def test_folder_photo_modes_become_8_bit_rgb(tmp_path):
+    Image.new("L", (20, 20), 90).save(tmp_path / "grey.png")
+    Image.new("CMYK", (20, 20), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg")             # red in print colours
+    Image.fromarray(np.full((20, 20), 40000, np.uint16)).save(tmp_path / "deep.png")      # 16-bit grey
+    pal = Image.new("P", (20, 20), 1)
+    pal.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    pal.save(tmp_path / "palette.png", transparency=1)                                     # index 1 transparent
+    ds = folder_images(tmp_path, 16)
+    centre = {i: ds.images[k, :, 8, 8].tolist() for k, i in enumerate(ds.ids)}
+    assert centre["grey.png"] == [90, 90, 90]
+    assert centre["deep.png"] == [156, 156, 156]                                           # 40000 / 257
+    assert centre["palette.png"] == [255, 255, 255]                                        # transparent: white
+    assert centre["cmyk.jpg"][0] > 200 and max(centre["cmyk.jpg"][1:]) < 60
+
+
+def test_large_jpegs_decode_at_a_reduced_scale_upright(tmp_path):
+    big = Image.new("RGB", (160, 240), (0, 0, 255))
+    big.paste((255, 255, 0), (0, 0, 160, 80))                                # the top third is yellow
+    exif = Image.Exif()
+    exif[0x0112] = 6                                                         # "rotate 90 clockwise to view"
+    big.save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    from paperlib.photos import open_photo
+
+    assert open_photo(tmp_path / "turned.jpg", 16, draft=True).size == (30, 20)   # 1/8 scale, turned
+    assert open_photo(tmp_path / "turned.jpg", 16).size == (240, 160)
+    turned = folder_images(tmp_path, 16).images[0].float()
+    assert turned[0, 8, 14] > 200 and turned[2, 8, 14] < 60                  # yellow on the right after the turn
+    assert turned[2, 8, 1] > 200                                             # blue on the left
+
+
+def test_folder_cache_is_reused_and_rebuilt_when_a_file_changes_or_the_cache_breaks(tmp_path, monkeypatch):
+    import paperlib.data
+
+    for i in range(12):
+        _png(tmp_path / "photos" / f"{i}.png", color=(10 * i, 0, 0))
+    first = folder_images(tmp_path / "photos", 16)
+    caches = list(paths.processed_dir().glob("folder_photos-*_16px.npz"))
+    assert len(caches) == 1
+    decoded = []
+    monkeypatch.setattr(paperlib.data, "open_photo", lambda *a, **k: decoded.append(a) or Image.new("RGB", (20, 20)))
+    again = folder_images(tmp_path / "photos", 16)
+    assert not decoded and again.ids == first.ids and torch.equal(again.images, first.images)
+    _png(tmp_path / "photos" / "3.png", color=(0, 0, 99))                   # one file replaced
+    folder_images(tmp_path / "photos", 16)
+    assert len(decoded) == 12
+    assert list(paths.processed_dir().glob("folder_photos-*_16px.npz")) == caches   # rewritten in place
+    caches[0].write_bytes(caches[0].read_bytes()[:100])                     # a cache cut short
+    folder_images(tmp_path / "photos", 16)
+    assert len(decoded) == 24
+
+
+def test_folder_split_keeps_pixel_copies_together_and_other_images_in_place(tmp_path):
+    for i in range(30):
+        _png(tmp_path / f"distinct{i:02d}.png", color=(8 * i, 100, 50))
+    for i in range(10):
+        _png(tmp_path / f"copy{i}.png", color=(1, 2, 3))
+    cfg = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path), "data.holdout_fraction": 0.3})
+    train, holdout = load_dataset(cfg.data, "train"), load_dataset(cfg.data, "holdout")
+    copies = [sum(i.startswith("copy") for i in part.ids) for part in (train, holdout)]
+    assert sorted(copies) == [0, 10] and len(train) + len(holdout) == 40
+    for i in range(20):                                                      # more photos, and a renamed one
+        _png(tmp_path / f"added{i:02d}.png", color=(8 * i, 200, 50))
+    (tmp_path / "distinct00.png").rename(tmp_path / "renamed.png")
+    holdout_after = set(load_dataset(cfg.data, "holdout").ids)
+    assert set(holdout.ids) - {"distinct00.png"} <= holdout_after
+    assert ("renamed.png" in holdout_after) == ("distinct00.png" in holdout.ids)
+
+
+def _jpeg_bytes(width, height):
+    import io
+
+    buf = io.BytesIO()
+    Image.effect_noise((width, height), 60).convert("RGB").save(buf, format="JPEG")
+    return buf.getvalue()
 
 
 def test_celeba_loads_the_real_folder_format(tmp_path, monkeypatch):

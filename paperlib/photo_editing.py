@@ -1,0 +1,158 @@
+"""Editing photo files with a trained checkpoint: the work behind `python -m paperlib edit`.
+
+Each operation reads photos the way the training data is read (`photos`: upright, centre square,
+resized to the model's size), edits through the encoder (`editing`), pastes the edited square back
+over the photo, and returns the image with the numbers behind it, so a user can judge the edit
+instead of trusting the picture.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from . import editing
+from .checkpoint import load_checkpoint, networks_from_checkpoint
+from .data import folder_images
+from .errors import DataError, InputError
+from .metrics import reconstruction_metrics
+from .models import Networks
+from .photos import TooSmall, paste_back, read_square
+from .sampling import decode
+
+STRENGTH_RANGE = (-2.0, 2.0)   # attribute strengths beyond it leave the latent region the model was trained on
+STRENGTH = 1.0                 # default attribute strength: the full difference of the two folders' means
+STEPS = 8                      # default interpolation frames, both ends included
+STRIP_HEIGHT = 256             # height of each frame of an interpolation strip, pixels
+
+
+@dataclass
+class Editor:
+    """A checkpoint's networks (EMA generator and encoder) with its class names."""
+
+    nets: Networks
+    class_names: list[str]
+
+    @property
+    def size(self) -> int:
+        return self.nets.args.image_size
+
+
+@dataclass
+class Edit:
+    """What an edit wrote and the numbers behind it (PSNR in dB, SSIM in [0, 1], on the model's squares)."""
+
+    image: Image.Image
+    numbers: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def load_editor(ckpt: Path | str) -> Editor:
+    """The checkpoint's networks, ready to edit; a clear error for a model without an encoder."""
+    nets = networks_from_checkpoint(ckpt).eval()
+    if nets.E is None:
+        raise InputError(f"{ckpt} holds a model without an encoder ({nets.args.arch}); editing needs one: "
+                         "give a checkpoint of the attention model (attngan) or the VAE")
+    names = list(load_checkpoint(ckpt).get("class_names", []))
+    return Editor(nets, names if len(names) == nets.args.n_classes else [str(k) for k in range(nets.args.n_classes)])
+
+
+def read(editor: Editor, path: Path | str) -> tuple[torch.Tensor, Image.Image]:
+    """A photo at the model's size, (1, 3, S, S) in [-1, 1], and the upright photo."""
+    try:
+        return read_square(path, editor.size)
+    except TooSmall as e:
+        raise InputError(f"{e}; this checkpoint's model works at {editor.size} px: give a photo at least that "
+                         "large on its shorter side") from None
+
+
+def choose_label(editor: Editor, x: torch.Tensor, label: str | None = None) -> tuple[torch.Tensor | None, str]:
+    """The class to decode x with, and how it was chosen: the named one, or else the class whose decode
+    of E(x) reconstructs x best (a conditional generator needs one; the photo carries none)."""
+    n = editor.nets.args.n_classes
+    if n == 0:
+        if label is not None:
+            raise InputError(f"--label {label!r}: this model is unconditional (it has no classes); drop --label")
+        return None, "none (unconditional model)"
+    if label is not None:
+        if label not in editor.class_names:
+            raise InputError(f"--label {label!r}: this model's classes are {', '.join(editor.class_names)}")
+        return torch.tensor([editor.class_names.index(label)]), f"{label} (given)"
+    z = editing.encode(editor.nets, x).expand(n, -1)
+    psnr = [reconstruction_metrics(x, decode(editor.nets, z[k:k + 1], torch.tensor([k])))["psnr_db"]
+            for k in range(n)]
+    best = max(range(n), key=psnr.__getitem__)
+    return torch.tensor([best]), f"{editor.class_names[best]} (best reconstruction of {n} classes)"
+
+
+def scores(x: torch.Tensor, edited: torch.Tensor, against: str) -> dict[str, float]:
+    """PSNR (dB) and SSIM of `edited` against x, both (1, 3, S, S) in [-1, 1], named '<metric>_vs_<against>'."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    ssim = structural_similarity_index_measure((edited.clamp(-1, 1) + 1) / 2, (x + 1) / 2, data_range=1.0)
+    return {f"psnr_vs_{against}_db": reconstruction_metrics(x, edited)["psnr_db"],
+            f"ssim_vs_{against}": float(ssim)}
+
+
+def reconstruct(editor: Editor, image: Path | str, label: str | None = None) -> Edit:
+    """The photo encoded to its posterior mean and decoded from z alone."""
+    x, photo = read(editor, image)
+    y, how = choose_label(editor, x, label)
+    rec = decode(editor.nets, editing.encode(editor.nets, x), y)
+    return Edit(paste_back(photo, rec[0]), {"label": how, **scores(x, rec, "input")})
+
+
+def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int = STEPS,
+                label: str | None = None) -> Edit:
+    """Decodes along the straight line from E(image) to E(other), each pasted back over the first photo,
+    side by side."""
+    if steps < 2:
+        raise InputError(f"--steps {steps}: an interpolation needs at least 2 steps (the two ends)")
+    a, photo = read(editor, image)
+    b, _ = read(editor, other)
+    y, how = choose_label(editor, a, label)
+    frames = editing.interpolate(editor.nets, a, b, y, steps)
+    za, zb = editing.encode(editor.nets, torch.cat([a, b])).chunk(2)
+    tiles = [paste_back(photo, f) for f in frames]
+    tiles = [t.resize((round(t.width * STRIP_HEIGHT / t.height), STRIP_HEIGHT), Image.Resampling.LANCZOS)
+             for t in tiles]
+    strip = Image.new("RGB", (sum(t.width for t in tiles), STRIP_HEIGHT), "white")
+    for i, t in enumerate(tiles):
+        strip.paste(t, (i * t.width, 0))
+    return Edit(strip, {"label": how, "steps": steps, "latent_distance": float((za - zb).norm()),
+                        **scores(a, frames[:1], "input"), **scores(b, frames[-1:], "other")})
+
+
+def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Path | str, strength: float = STRENGTH,
+              label: str | None = None) -> Edit:
+    """E(image) moved by strength x (mean latent of folder `with_` - mean latent of folder `without`)."""
+    low, high = STRENGTH_RANGE
+    if not low <= strength <= high:
+        raise InputError(f"--strength {strength}: use a value in [{low:g}, {high:g}] (0 = no change, 1 = the "
+                         "full difference between the two folders' mean latents)")
+    x, photo = read(editor, image)
+    y, how = choose_label(editor, x, label)
+    groups = []
+    for folder in (without, with_):
+        try:
+            groups.append(folder_images(Path(folder), editor.size).batch(slice(None))[0])
+        except DataError as e:
+            raise InputError(f"--attribute: {e} (each folder needs photos of at least {editor.size} px showing "
+                             "the images without, then with, the attribute)") from None
+    vector = editing.attribute_vector(editor.nets, groups[1], groups[0])
+    before, after = editing.apply_attribute(editor.nets, x, y, vector, (0.0, strength))
+    return Edit(paste_back(photo, after), {
+        "label": how, "strength": strength, "images_without": len(groups[0]), "images_with": len(groups[1]),
+        "vector_norm": float(vector.norm()), "latent_shift": float(abs(strength) * vector.norm()),
+        "mean_abs_pixel_change": float((after - before).abs().mean() / 2),
+        **scores(x, after[None], "input")})
+
+
+def guide(editor: Editor, image: Path | str, reference: Path | str, label: str | None = None) -> Edit:
+    """The photo's latent decoded while its cross-attention reads the reference's encoder features."""
+    x, photo = read(editor, image)
+    ref, _ = read(editor, reference)
+    y, how = choose_label(editor, x, label)
+    out = editing.guided(editor.nets, editing.encode(editor.nets, x), y, ref)
+    return Edit(paste_back(photo, out[0]), {"label": how, **scores(x, out, "input"), **scores(ref, out, "reference")})
