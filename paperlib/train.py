@@ -282,11 +282,13 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = zero
+    if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
+        nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
     with run.autocast(), cached():       # cached(): each spectral-normalised weight of D computed once
         plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
         target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
         fake, x_enc, mu, logvar = run.g_train(plan.z, y, target, y_enc, plan)
-        if nets.D is not None:           # the plain D: its gradients here are discarded, so no DDP synchronisation
+        if nets.D is not None:           # the plain D, frozen: no DDP synchronisation, no weight gradients
             judge_enc = bool(t.enc_adv_weight) and x_enc is not None   # D judges the encoder path too (VAE-GAN)
             judged = torch.cat([fake, x_enc]) if judge_enc else fake
             y_judged = torch.cat([y, y_enc]) if judge_enc and y is not None else y
@@ -305,6 +307,8 @@ def generator_step(run: Run, x: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     run.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     run.opt_g.step()
+    if nets.D is not None:
+        nets.D.requires_grad_(True)
     return loss_adv, loss_rec, loss_kl, loss_guide
 
 
