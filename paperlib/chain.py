@@ -91,3 +91,10 @@ def withdraw(preset: str, notebook: str, files: list[str], reason: str) -> list[
     manifest["withdrawn"].update({name: {"notebook": notebook, "reason": reason} for name in files})
     atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=2))
     return removed
+
+
+def withdrawn_lines(preset: str) -> list[str]:
+    """One line per result a notebook could not make on this machine, and why: `make test` prints them after
+    nbval, so a CI log shows every cell that skipped for want of its input."""
+    return [f"skipped by {entry['notebook']}: {name} ({entry['reason']})"
+            for name, entry in _read_manifest(preset)["withdrawn"].items()]

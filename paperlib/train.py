@@ -206,15 +206,17 @@ class Run:
 
     def check_finite(self, values: torch.Tensor, stats_file: IO[str] | None) -> None:
         """Stop on a non-finite loss (on every rank together) before anything is written from that state."""
-        finite = values[1:] if self.nets.D is None else values
-        if all_true(self.world, bool(torch.isfinite(finite).all())):
+        finite = bool(torch.isfinite(values[1:] if self.nets.D is None else values).all())
+        if all_true(self.world, finite):
             return
         if stats_file:
             stats_file.close()
         good = latest_checkpoint(self.dir)
-        raise TrainingDiverged(f"non-finite loss at step {self.step} (loss_d, loss_adv, loss_rec, loss_kl, loss_guide = "
-                               f"{values.tolist()} on rank {self.world.rank}); last good checkpoint: "
-                               f"{good or 'none'}. Lower train.lr_d / train.lr_g or resume from that checkpoint.")
+        where = "" if self.world.size == 1 else \
+            f" on rank(s) {', '.join(str(r) for r, ok in enumerate(gather(self.world, finite)) if not ok)}"
+        raise TrainingDiverged(f"non-finite loss at step {self.step}{where} (this rank's loss_d, loss_adv, loss_rec, "
+                               f"loss_kl, loss_guide = {values.tolist()}); last good checkpoint: {good or 'none'}. "
+                               "Lower train.lr_d / train.lr_g or resume from that checkpoint.")
 
     def log(self, stats_file: IO[str], values: torch.Tensor, d_out: tuple[torch.Tensor, ...], tick: tuple[float, int],
             t0: float) -> tuple[float, int]:

@@ -48,6 +48,21 @@ BREAKS = [  # (name, file, old, new, tests)
   "resuming=latest_checkpoint(run_dir) is not None", "resuming=True", "tests/test_train.py -k afresh"),
  ("encoder shape error as a plain ValueError", "paperlib/models.py", "            raise InputError(f\"expected float images",
   "            raise ValueError(f\"expected float images", "tests/test_robustness.py"),
+ ("a NaN seen by its own rank only", "paperlib/train.py", "        if all_true(self.world, finite):",
+  "        if finite:", "tests/test_distributed.py -k nan"),
+ ("fakes scored in a fixed number, not the held-out split's", "paperlib/evaluate.py", "    n = len(holdout)\n    per_draw",
+  "    n = 64\n    per_draw", "tests/test_evaluation_units.py"),
+ ("copying check against the second-nearest image", "paperlib/arrays.py", '"sample_nn_dist": dist[:, 0]',
+  '"sample_nn_dist": dist[:, 1]', "tests/test_evaluation_units.py -k copying"),
+ ("editing examples without the unedited strength", "paperlib/arrays.py", "    strengths = (0.0, 0.5, 1.0, 1.5)",
+  "    strengths = (0.25, 0.5, 1.0, 1.5)", "tests/test_evaluation_units.py -k editing"),
+ ("folder split by path, not pixels", "paperlib/data.py", "hashlib.sha256(every.images[i].numpy().tobytes())",
+  "hashlib.sha256(every.ids[i].encode())", "tests/test_data.py -k folder_split"),
+ ("edits pasted onto the reduced JPEG decode", "paperlib/photos.py", "    photo = open_photo(path, size)\n",
+  "    photo = open_photo(path, size, draft=True)\n", "tests/test_edit_command.py -k large"),
+ ("skipped photos not warned about on a cached load", "paperlib/data.py",
+  '                _warn_skipped(root, size, len(files), [str(s) for s in z["small"]], [str(s) for s in z["unreadable"]])\n',
+  "", "tests/test_data.py -k corrupt"),
 ]
 
 

@@ -44,6 +44,7 @@ def test_withdrawn_results_are_removed_recorded_and_cleared_by_the_notebooks_nex
     assert not list((root / "tables").glob("transfer*"))
     saved = json.loads((root / "manifest.json").read_text())
     assert saved["withdrawn"]["figures/transfer.png"] == {"notebook": "07_section5", "reason": "no data"}
+    assert "skipped by 07_section5: figures/transfer.png (no data)" in chain.withdrawn_lines("smoke")
 
     shutil.copytree(ROOT / "notebooks", project_root / "notebooks", dirs_exist_ok=True)
     chain.withdraw("smoke", "00_data", ["tables/other.csv"], "absent")

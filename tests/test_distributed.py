@@ -40,6 +40,42 @@ def test_two_process_gloo_training_keeps_replicas_identical_through_a_resume(tmp
     assert not state["rng_ranks"][0]["torch"].equal(state["rng_ranks"][1]["torch"])
 
 
+POISON = """
+import os, sys
+
+import paperlib.losses as losses
+from paperlib.__main__ import main
+
+original, calls = losses.adversarial_d, {"n": 0}
+
+
+def poisoned(*args, **kwargs):          # rank 1's D loss turns NaN at its 4th step
+    calls["n"] += 1
+    value = original(*args, **kwargs)
+    return value * float("nan") if os.environ["RANK"] == "1" and calls["n"] >= 4 else value
+
+
+losses.adversarial_d = poisoned
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_nan_on_one_rank_stops_both_before_anything_is_written_from_it(tmp_path):
+    script, out = tmp_path / "poisoned_train.py", tmp_path / "ddp"
+    script.write_text(POISON)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+           "train", "--preset", "smoke", "--quiet", "--out", str(out), "--set", "train.steps=6",
+           "--set", "train.log_every=1", "--set", "train.ckpt_every=2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode != 0                                              # and it returned: no rank hangs
+    # both ranks stop together, and both name the rank whose loss broke
+    assert proc.stderr.count("non-finite loss at step 4 on rank(s) 1 ") == 2, proc.stderr[-3000:]
+    assert "last good checkpoint" in proc.stderr
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_000002.pt"]
+    rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+
+
 def test_single_process_world_is_a_no_op():
     world = World()
     assert world.main and all_true(world, True) and not all_true(world, False) and gather(world, 3) == [3]

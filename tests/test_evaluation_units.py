@@ -1,0 +1,100 @@
+"""evaluate_run, the studies' evaluation, the copying check and the editing examples, on tiny inputs.
+
+A pixel feature space stands in for the domain classifier, so every number can be checked by hand.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from paperlib import arrays, load_dataset, train
+from paperlib.evaluate import evaluate_run
+from paperlib.experiments import model_config
+from paperlib.metrics import FeatureSpace
+from paperlib.models import ModelArgs, Networks
+from paperlib.sampling import reconstruct
+from paperlib.studies import Reference, evaluate_runs
+
+
+class PixelFeatures(nn.Module):
+    """uint8 images -> (their pixels in [0, 1] as features, the mean of each colour channel as logits)."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = x.float().div(255)
+        return f.flatten(1), f.mean(dim=(2, 3))
+
+
+@pytest.fixture(scope="module")
+def space() -> FeatureSpace:
+    return FeatureSpace("pixels", PixelFeatures(), "raw pixels (tests)")
+
+
+@pytest.fixture(scope="module")
+def holdout(smoke_cfg):
+    return load_dataset(smoke_cfg.data, "holdout")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, smoke_cfg, smoke_data):
+    folder = tmp_path_factory.mktemp("eval") / "attngan"
+    train(smoke_cfg.override(**{"train.steps": 2}), folder, progress=False, data=smoke_data)
+    return folder
+
+
+def test_evaluate_run_scores_as_many_fakes_as_held_out_images_and_the_encoder_paths(run, space, smoke_data,
+                                                                                      holdout):
+    real, _ = space.extract(smoke_data.images)
+    row = evaluate_run(run, space, real, smoke_data, holdout, draws=2)
+    assert row["n_fake"] == len(holdout) and row["n_real"] == len(smoke_data) and row["draws"] == 2
+    assert row["steps"] == 2 and row["checkpoint"] == "step_000002.pt" and row["features"] == "pixels"
+    assert row["kid_draw_std"] >= 0 and 0 <= row["recall"] <= 1
+    assert np.isfinite(row["rec_psnr_db"]) and np.isfinite(row["rec_guided_psnr_db"])
+    assert row["guide_n"] % 16 == 0 and 0 <= row["guide_match"] <= 1 and row["guide_chance"] == 1 / 16
+    assert evaluate_run(run, space, real, smoke_data, holdout, draws=2) == row          # seeded: the same again
+
+
+def test_evaluate_run_needs_a_checkpoint(tmp_path, space, smoke_data, holdout):
+    with pytest.raises(FileNotFoundError, match="train it first"):
+        evaluate_run(tmp_path, space, torch.zeros(4, 3), smoke_data, holdout, draws=1)
+
+
+def test_the_studies_evaluation_puts_the_real_floor_first_and_records_each_runs_seed(run, space, smoke_data,
+                                                                                    holdout):
+    real, _ = space.extract(smoke_data.images)
+    table = evaluate_runs({"tiny": run}, Reference(space, smoke_data, holdout, real), draws=1)
+    assert table["name"].tolist() == ["real (held-out)", "tiny"] and table["seed"].iloc[1] == 0
+    floor, ours = table.iloc[0], table.iloc[1]
+    assert floor["kid"] < ours["kid"]                 # held-out images are nearer the training images than 2-step fakes
+
+
+def _fresh(cfg, model: str) -> Networks:
+    return Networks(ModelArgs.from_config(model_config(cfg, model).model, 16, 3)).eval()
+
+
+def test_the_copying_check_finds_a_copying_generator(monkeypatch, space, smoke_cfg, smoke_data, holdout):
+    nets = _fresh(smoke_cfg, "attngan")
+    honest = arrays.copying_check(nets, smoke_data, holdout, space)
+    copies = smoke_data.batch(slice(0, len(holdout)))[0]
+    monkeypatch.setattr(arrays, "generate", lambda *a, **k: copies)
+    copied = arrays.copying_check(nets, smoke_data, holdout, space)
+    assert (copied["sample_nn_dist"] == 0).all()
+    assert np.array_equal(copied["neighbours"][:, 0], copied["samples"])     # each copy's nearest is its original
+    assert np.median(honest["sample_nn_dist"]) > np.percentile(honest["holdout_nn_dist"], 5) > 0
+    assert copied["shown_dist"].shape == (8, 3) and copied["neighbours"].shape == (8, 3, 3, 16, 16)
+
+
+def test_the_editing_examples_have_their_shapes_and_strength_zero_is_the_reconstruction(smoke_cfg, holdout):
+    nets = _fresh(smoke_cfg, "attngan")
+    out = arrays.editing_examples(nets, holdout)
+    assert out["interpolation"].shape == (3, 8, 3, 16, 16) and out["interpolation"].dtype == np.uint8
+    assert out["attribute"].shape == (3, 4, 3, 16, 16) and out["attribute_strengths"].tolist() == [0, 0.5, 1, 1.5]
+    assert str(out["attribute_name"]) == "+ (animal - face)"
+    assert out["guided"].shape == (3, 4, 3, 16, 16) and out["guided_references"].shape == (3, 3, 16, 16)
+    faces = (holdout.labels == 0).nonzero().squeeze(1)
+    x, y = holdout.batch(faces)
+    recs = arrays.to_uint8(reconstruct(nets, x, y))
+    for row in out["attribute"]:                     # strength 0 is E -> G of one of the face images
+        assert any(np.array_equal(row[0], r) for r in recs)
+    assert "guided" not in arrays.editing_examples(_fresh(smoke_cfg, "noattn"), holdout)
