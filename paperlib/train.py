@@ -212,11 +212,12 @@ class Run:
         if stats_file:
             stats_file.close()
         good = latest_checkpoint(self.dir)
-        where = "" if self.world.size == 1 else \
-            f" on rank(s) {', '.join(str(r) for r, ok in enumerate(gather(self.world, finite)) if not ok)}"
-        raise TrainingDiverged(f"non-finite loss at step {self.step}{where} (this rank's loss_d, loss_adv, loss_rec, "
-                               f"loss_kl, loss_guide = {values.tolist()}); last good checkpoint: {good or 'none'}. "
-                               "Lower train.lr_d / train.lr_g or resume from that checkpoint.")
+        broken = [str(r) for r, ok in enumerate(gather(self.world, finite)) if not ok]
+        where = f" on rank(s) {', '.join(broken)}" if self.world.size > 1 else ""
+        raise TrainingDiverged(f"non-finite loss at step {self.step}{where} (loss_d, loss_adv, loss_rec, loss_kl, "
+                               f"loss_guide = {values.tolist()}"
+                               f"{f' on rank {self.world.rank}' if self.world.size > 1 else ''}); last good "
+                               f"checkpoint: {good or 'none'}. Lower train.lr_d / train.lr_g or resume from it.")
 
     def log(self, stats_file: IO[str], values: torch.Tensor, d_out: tuple[torch.Tensor, ...], tick: tuple[float, int],
             t0: float) -> tuple[float, int]:

@@ -41,7 +41,8 @@ def test_two_process_gloo_training_keeps_replicas_identical_through_a_resume(tmp
 
 
 POISON = """
-import os, sys
+import os
+import sys
 
 import paperlib.losses as losses
 from paperlib.__main__ import main
@@ -49,10 +50,10 @@ from paperlib.__main__ import main
 original, calls = losses.adversarial_d, {"n": 0}
 
 
-def poisoned(*args, **kwargs):          # rank 1's D loss turns NaN at its 4th step
-    calls["n"] += 1
+def poisoned(*args, **kwargs):          # rank 1's D loss turns NaN at its 4th step; added, not multiplied, so
+    calls["n"] += 1                     # its gradient stays finite and DDP does not carry the NaN to rank 0
     value = original(*args, **kwargs)
-    return value * float("nan") if os.environ["RANK"] == "1" and calls["n"] >= 4 else value
+    return value + float("nan") if os.environ["RANK"] == "1" and calls["n"] >= 4 else value
 
 
 losses.adversarial_d = poisoned

@@ -79,7 +79,7 @@ def test_the_copying_check_finds_a_copying_generator(monkeypatch, space, smoke_c
     copies = smoke_data.batch(slice(0, len(holdout)))[0]
     monkeypatch.setattr(arrays, "generate", lambda *a, **k: copies)
     copied = arrays.copying_check(nets, smoke_data, holdout, space)
-    assert (copied["sample_nn_dist"] == 0).all()
+    assert copied["sample_nn_dist"].max() < 1e-6                              # cdist's rounding, not 0
     assert np.array_equal(copied["neighbours"][:, 0], copied["samples"])     # each copy's nearest is its original
     assert np.median(honest["sample_nn_dist"]) > np.percentile(honest["holdout_nn_dist"], 5) > 0
     assert copied["shown_dist"].shape == (8, 3) and copied["neighbours"].shape == (8, 3, 3, 16, 16)
@@ -95,6 +95,6 @@ def test_the_editing_examples_have_their_shapes_and_strength_zero_is_the_reconst
     faces = (holdout.labels == 0).nonzero().squeeze(1)
     x, y = holdout.batch(faces)
     recs = arrays.to_uint8(reconstruct(nets, x, y))
-    for row in out["attribute"]:                     # strength 0 is E -> G of one of the face images
-        assert any(np.array_equal(row[0], r) for r in recs)
+    for row in out["attribute"]:                     # strength 0 is E -> G of one of the face images (to a grey
+        assert any(np.abs(row[0].astype(int) - r).max() <= 1 for r in recs)   # level: batch sizes differ)
     assert "guided" not in arrays.editing_examples(_fresh(smoke_cfg, "noattn"), holdout)
