@@ -83,6 +83,9 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                     {"train.enc_fraction": 0.25}),
     "enc_3quarters": ("attngan", "three quarters of the batch through the encoder path instead of half",
                       {"train.enc_fraction": 0.75}),
+    "lecam": ("attngan", "LeCam regularisation of D, weight 0.3 (Tseng et al. 2021's setting with DiffAugment)",
+              {"train.lecam_weight": 0.3}),
+    "lecam_01": ("attngan", "LeCam regularisation of D, weight 0.1", {"train.lecam_weight": 0.1}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }

@@ -125,6 +125,8 @@ class TrainConfig:
                                         # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
+    lecam_weight: float = 0.0           # LeCam regularisation of D (losses.LeCam; its authors use 0.3 with
+                                        # DiffAugment on 10-20% of CIFAR-10); 0 = none
     enc_adv_weight: float = 0.0         # adversarial loss on the encoder path's images (reconstructed and guided),
                                         # as in VAE-GAN; 0 = none (measured at 1: guidance match 0.46 -> 0.24,
                                         # model_experiments.csv: enc_adv)
@@ -152,7 +154,7 @@ class TrainConfig:
         for name in ("beta1", "beta2", "ema_decay"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
-        for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight"):
+        for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight", "lecam_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("l1", "mse"))

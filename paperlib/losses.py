@@ -1,4 +1,4 @@
-"""Losses: hinge (SAGAN/BigGAN) and non-saturating (DCGAN) adversarial, reconstruction and KL."""
+"""Losses: hinge (SAGAN/BigGAN) and non-saturating (DCGAN) adversarial, LeCam, reconstruction and KL."""
 from __future__ import annotations
 
 import torch
@@ -33,6 +33,28 @@ def adversarial_d(kind: str, real_scores: torch.Tensor, fake_scores: torch.Tenso
 def adversarial_g(kind: str, fake_scores: torch.Tensor) -> torch.Tensor:
     """G loss of the named kind (train.loss: hinge | nonsaturating)."""
     return hinge_g(fake_scores) if kind == "hinge" else nonsaturating_g(fake_scores)
+
+
+class LeCam:
+    """LeCam regularisation of D (Tseng et al., 2021), for GANs trained on little data.
+
+    Keeps moving averages (decay 0.99, started at the first step's values) of D's mean score on real and on
+    fake images, and penalises real scores above the fake anchor and fake scores below the real anchor:
+    mean(relu(D(x) - a_fake)^2) + mean(relu(a_real - D(G(z)))^2). This keeps D's scores from drifting
+    apart when it starts to memorise a small training set. The anchors are training state (checkpointed).
+    """
+
+    decay = 0.99
+
+    def __init__(self) -> None:
+        self.anchors = torch.full((2,), float("nan"))          # (real, fake); NaN until the first step
+
+    def __call__(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        means = torch.stack([real_scores.mean(), fake_scores.mean()]).detach().float().cpu()
+        started = ~self.anchors.isnan()
+        self.anchors = torch.where(started, self.decay * self.anchors + (1 - self.decay) * means, means)
+        real_anchor, fake_anchor = self.anchors.to(real_scores.device, real_scores.dtype)
+        return F.relu(real_scores - fake_anchor).pow(2).mean() + F.relu(real_anchor - fake_scores).pow(2).mean()
 
 
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

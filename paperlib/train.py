@@ -56,7 +56,8 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
             x, y = run.batch(run.step * t.n_dis + k)
             if nets.D is not None:
                 with run.autocast():
-                    d_out = discriminator_step(nets, run.d_train, run.opt_d, t, x, y, run.separate_passes)
+                    d_out = discriminator_step(nets, run.d_train, run.opt_d, t, x, y, run.separate_passes,
+                                               run.lecam)
         g_losses = generator_step(run, x, y)
         update_ema(nets.G_ema, nets.G, min(t.ema_decay, (1 + run.step) / (10 + run.step)))
         run.step += 1
@@ -103,6 +104,7 @@ class Run:
     opt_d: torch.optim.Optimizer | None
     separate_passes: bool
     fixed: tuple[torch.Tensor, torch.Tensor]      # the sample grid's z and labels
+    lecam: losses.LeCam | None                    # D's LeCam anchors (train.lecam_weight > 0)
     step: int = 0
     elapsed_before: float = 0.0                   # training seconds up to the checkpoint resumed from
 
@@ -140,7 +142,8 @@ class Run:
         g_step = GeneratorStep(nets.G, nets.E)
         run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
                   class_weights(data.labels, t.class_balance), nets, DDP(g_step) if world.size > 1 else g_step,
-                  DDP(D) if world.size > 1 and D is not None else D, opt_g, opt_d, separate_passes, (fixed_z, fixed_y))
+                  DDP(D) if world.size > 1 and D is not None else D, opt_g, opt_d, separate_passes, (fixed_z, fixed_y),
+                  losses.LeCam() if t.lecam_weight and D is not None else None)
         run.resume()
         return run
 
@@ -166,6 +169,8 @@ class Run:
                                   f"Resume with torchrun --nproc_per_node={state.get('world_size', 1)} (1: plain python), "
                                   "or train into a new run folder")
             set_rng_state(state["rng_ranks"][world.rank])
+            if self.lecam is not None:
+                self.lecam.anchors = torch.tensor(state["lecam_ranks"][world.rank])
             self.step, self.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
         elif t.init_from and world.main:
             fresh = transfer_weights(nets, paths.project_root() / t.init_from)   # absolute paths stay as given
@@ -249,6 +254,7 @@ class Run:
         """Every rank's RNG (so a resume continues each stream) and the run's training seconds so far (so a
         resumed run's wall-clock counts every session), written atomically by rank 0; the two newest kept."""
         rng = gather(self.world, rng_state())
+        lecam = gather(self.world, self.lecam.anchors.tolist()) if self.lecam is not None else None
         if not self.world.main:
             return
         path = self.dir / "checkpoints" / f"step_{self.step:06d}.pt"
@@ -257,6 +263,7 @@ class Run:
             "world_size": self.world.size, "networks": self.nets.state_dict(), "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict() if self.opt_d else {}, "rng_ranks": rng,
             "class_names": self.data.class_names, "env": env_info(self.device), "elapsed_s": elapsed,
+            **({"lecam_ranks": lecam} if lecam is not None else {}),
         })
         for old in sorted((self.dir / "checkpoints").glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
             old.unlink()
@@ -411,11 +418,12 @@ class GeneratorStep(nn.Module):
 
 
 def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
-                       x: torch.Tensor, labels: torch.Tensor, separate_passes: bool
+                       x: torch.Tensor, labels: torch.Tensor, separate_passes: bool, lecam: losses.LeCam | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One D update on a real batch and as many fakes; returns (scores on reals, scores on fakes, loss).
 
-    labels are the real batch's classes; D and G see them only when conditional.
+    labels are the real batch's classes; D and G see them only when conditional. lecam: its anchors, when
+    train.lecam_weight > 0.
     """
     y = labels if nets.args.n_classes else None
     with torch.no_grad():
@@ -427,6 +435,8 @@ def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Op
         scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y is None else y.repeat(2))
         d_real, d_fake = scores.float().chunk(2)
     loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
+    if lecam is not None:
+        loss_d = loss_d + t.lecam_weight * lecam(d_real, d_fake)
     opt_d.zero_grad(set_to_none=True)
     loss_d.backward()
     opt_d.step()

@@ -41,8 +41,11 @@ def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_
     assert all(last[k] > 0 for k in last if k.startswith("attn_ratio/"))  # every attention layer acts
 
 
-def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data):
-    cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3})
+@pytest.mark.parametrize("lecam", [0.0, 0.3])
+def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data, lecam):
+    """With LeCam, its anchors are training state: a resume that lost them would diverge."""
+    cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3,
+                                "train.lecam_weight": lecam})
     train(cfg, tmp_path / "straight", progress=False, data=smoke_data)
     train(cfg.override(**{"train.steps": 3}), tmp_path / "resumed", progress=False, data=smoke_data)
     summary = train(cfg, tmp_path / "resumed", progress=False, data=smoke_data)
@@ -226,3 +229,15 @@ def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
     generator_step(run, *run.batch(0))
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
+
+
+def test_lecam_anchors_start_at_the_first_means_then_move_slowly_and_penalise_crossing_scores():
+    from paperlib.losses import LeCam
+
+    lecam = LeCam()
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0])
+    assert lecam(real, fake).item() == pytest.approx(((1 + 1) ** 2 + (3 + 1) ** 2) / 2 + ((2 - -2) ** 2 + 2 ** 2) / 2)
+    assert lecam.anchors.tolist() == [2.0, -1.0]                       # the first step's means
+    lecam(torch.tensor([12.0]), torch.tensor([-11.0]))
+    assert lecam.anchors.tolist() == pytest.approx([2.0 + 0.01 * 10, -1.0 - 0.01 * 10])
+    assert lecam(torch.tensor([-5.0]), torch.tensor([5.0])).item() == 0  # reals below, fakes above: no penalty
