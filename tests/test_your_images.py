@@ -48,3 +48,25 @@ def test_one_class_has_no_attribute_columns_and_one_photo_is_refused(tmp_path, e
     assert figures.your_images("smoke").stat().st_size > 0
     with pytest.raises(InputError, match="at least 2"):
         photo_editing.gallery(editor, photos[:1], None)
+
+
+def test_the_explorer_redraws_when_a_control_moves(tmp_path, editor, smoke_cfg):
+    from paperlib.explorer import cross_attention_at, explorer
+
+    holdout = load_dataset(smoke_cfg.data, "holdout")
+    by_class = photo_editing.example_photos(smoke_cfg.data, holdout, tmp_path, per_class=2)
+    photos = [p for files in by_class.values() for p in files]
+    maps = cross_attention_at(editor, photos[0], photos[1], (0.5, 0.5))
+    assert set(maps) == {"cross4", "cross8"} and maps["cross8"].shape == (8, 8)
+    assert abs(maps["cross8"].sum() - 1) < 1e-4                              # a distribution over the reference
+    box = explorer(editor, photos, (tmp_path / "face", tmp_path / "animal"))
+    controls, strengths, query, views, numbers = box.children
+    (strength,), (row, _) = strengths.children, query.children
+    images = [view.children[1] for view in views.children]                  # photo, edited, guided, cross4, cross8
+    before = [i.value for i in images]
+    assert all(before) and "edit: strength = 0.000" in numbers.value
+    strength.value = 2.0
+    after = [i.value for i in images]
+    assert after[1] != before[1] and after[0] == before[0]                  # the edit moved, the photo did not
+    row.value = 0.05
+    assert images[3].value != after[3] or images[4].value != after[4]        # an attention map follows the query
