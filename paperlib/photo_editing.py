@@ -16,8 +16,8 @@ import torch
 from PIL import Image
 
 from . import editing
-from .checkpoint import load_checkpoint, networks_from_checkpoint
 from .arrays import to_uint8
+from .checkpoint import load_checkpoint, networks_from_checkpoint
 from .config import DataConfig
 from .data import ImageSet, data_root, folder_images
 from .errors import DataError, InputError
