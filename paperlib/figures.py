@@ -227,6 +227,29 @@ def editing(preset: str) -> Path:
 
 
 @_figure
+def your_images(preset: str) -> Path:
+    """08's edits of your images: each photo, its reconstruction, attribute edits, guidance by the next photo;
+    then an interpolation from the first photo to the second."""
+    with np.load(paths.arrays_dir(preset) / "your_images.npz") as z:
+        inputs, recs, attrs, guided = z["inputs"], z["reconstructions"], z["attribute"], z["guided"]
+        walk, strengths, name = z["interpolation"], z["strengths"].tolist(), str(z["attribute_name"])
+    rows = np.concatenate([inputs[:, None], recs[:, None], attrs, np.roll(inputs, -1, axis=0)[:, None],
+                           guided[:, None]], axis=1)                 # (n, 4 + len(strengths), 3, S, S)
+    fig = Figure(figsize=(1.1 * rows.shape[1], 1.1 * len(rows) + 1.9))
+    grid = fig.add_gridspec(2, 1, height_ratios=[len(rows), 1.2 * rows.shape[1] / len(walk)])
+    ax = fig.add_subplot(grid[0, 0])
+    ax.imshow(image_grid(rows.reshape(-1, *rows.shape[2:]), nrow=rows.shape[1]), interpolation="nearest")
+    ax.set_title("photo | reconstruction | " + " | ".join(f"{s:+g} x {name}" for s in strengths)
+                 + " | reference (next photo) | guided", fontsize=7)
+    ax.axis("off")
+    ax = fig.add_subplot(grid[1, 0])
+    ax.imshow(image_grid(walk, nrow=len(walk)), interpolation="nearest")
+    ax.set_title("interpolation from the first photo to the second", fontsize=7)
+    ax.axis("off")
+    return save_fig(fig, preset, "your_images")
+
+
+@_figure
 def guided_attention(preset: str) -> Path:
     """Trained self- and cross-attention at the same query points: over the generated image and over the reference."""
     with np.load(paths.arrays_dir(preset) / "guided_attention.npz") as z:

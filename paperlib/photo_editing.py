@@ -10,16 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
 
 from . import editing
+from .arrays import to_uint8
 from .checkpoint import load_checkpoint, networks_from_checkpoint
-from .data import folder_images
+from .config import DataConfig
+from .data import ImageSet, data_root, folder_images
 from .errors import DataError, InputError
 from .metrics import reconstruction_metrics
 from .models import Networks
-from .photos import TooSmall, paste_back, read_square
+from .photos import TooSmall, paste_back, read_square, to_pil
 from .sampling import decode
 
 STRENGTH_RANGE = (-2.0, 2.0)   # attribute strengths beyond it leave the latent region the model was trained on
@@ -42,9 +46,11 @@ class Editor:
 
 @dataclass
 class Edit:
-    """What an edit wrote and the numbers behind it (PSNR in dB, SSIM in [0, 1], on the model's squares)."""
+    """What an edit wrote, the model-size squares it decoded, and the numbers behind it (PSNR in dB, SSIM in
+    [0, 1], measured on the squares)."""
 
-    image: Image.Image
+    image: Image.Image            # the photo with the edit pasted back (interpolation: the frames side by side)
+    squares: torch.Tensor         # (N, 3, S, S) in [-1, 1]: the decoded images (N = 1, or the frames)
     numbers: dict[str, float | int | str] = field(default_factory=dict)
 
 
@@ -100,7 +106,7 @@ def reconstruct(editor: Editor, image: Path | str, label: str | None = None) -> 
     x, photo = read(editor, image)
     y, how = choose_label(editor, x, label)
     rec = decode(editor.nets, editing.encode(editor.nets, x), y)
-    return Edit(paste_back(photo, rec[0]), {"label": how, **scores(x, rec, "input")})
+    return Edit(paste_back(photo, rec[0]), rec, {"label": how, **scores(x, rec, "input")})
 
 
 def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int = STEPS,
@@ -120,7 +126,7 @@ def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int
     strip = Image.new("RGB", (sum(t.width for t in tiles), STRIP_HEIGHT), "white")
     for i, t in enumerate(tiles):
         strip.paste(t, (i * t.width, 0))
-    return Edit(strip, {"label": how, "steps": steps, "latent_distance": float((za - zb).norm()),
+    return Edit(strip, frames, {"label": how, "steps": steps, "latent_distance": float((za - zb).norm()),
                         **scores(a, frames[:1], "input"), **scores(b, frames[-1:], "other")})
 
 
@@ -142,7 +148,7 @@ def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Pat
                              "the images without, then with, the attribute)") from None
     vector = editing.attribute_vector(editor.nets, groups[1], groups[0])
     before, after = editing.apply_attribute(editor.nets, x, y, vector, (0.0, strength))
-    return Edit(paste_back(photo, after), {
+    return Edit(paste_back(photo, after), after[None], {
         "label": how, "strength": strength, "images_without": len(groups[0]), "images_with": len(groups[1]),
         "vector_norm": float(vector.norm()), "latent_shift": float(abs(strength) * vector.norm()),
         "mean_abs_pixel_change": float((after - before).abs().mean() / 2),
@@ -155,4 +161,83 @@ def guide(editor: Editor, image: Path | str, reference: Path | str, label: str |
     ref, _ = read(editor, reference)
     y, how = choose_label(editor, x, label)
     out = editing.guided(editor.nets, editing.encode(editor.nets, x), y, ref)
-    return Edit(paste_back(photo, out[0]), {"label": how, **scores(x, out, "input"), **scores(ref, out, "reference")})
+    return Edit(paste_back(photo, out[0]), out, {"label": how, **scores(x, out, "input"),
+                                                 **scores(ref, out, "reference")})
+
+
+def example_photos(data: DataConfig, holdout: ImageSet, folder: Path, per_class: int = 2) -> dict[str, list[Path]]:
+    """Photo files of `per_class` held-out images of each class, for the file-based edits (the `edit` command's
+    path), and their class folders as attribute folders.
+
+    A folder data set gives its own files (and its class sub-folders); any other data set (OpenMoji) is written
+    out as PNGs, every held-out image under folder/<class>/, so that its class folders hold the attribute's images.
+    """
+    out: dict[str, list[Path]] = {}
+    for k, name in enumerate(holdout.class_names):
+        members = (holdout.labels == k).nonzero().flatten().tolist()
+        if data.name == "folder":
+            root = data_root(data)
+            out[name] = [root / holdout.ids[i] for i in members[:per_class]]
+            continue
+        files = []
+        for i in members:
+            path = folder / name / f"{holdout.ids[i]}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            to_pil(holdout.images[i].float().div(127.5).sub(1)).save(path)
+            files.append(path)
+        out[name] = files[:per_class]
+    return out
+
+
+def gallery(editor: Editor, photos: list[Path], attribute_folders: tuple[Path, Path] | None,
+            strengths: tuple[float, ...] = (-1.0, 1.0, 2.0), steps: int = STEPS
+            ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """Every edit of the `edit` command on each photo: model-size squares for figures.your_images and one row
+    of numbers per edit (EDIT_COLUMNS).
+
+    Guidance reads the next photo of the list, and the interpolation runs from the first photo to the second;
+    attribute_folders = (without, with) the attribute, or None (one class: no attribute to move along).
+    """
+    if len(photos) < 2:
+        raise InputError(f"{len(photos)} photo(s): the gallery needs at least 2 (each guides, and meets, the next)")
+    strengths = strengths if attribute_folders else ()
+    inputs, recs, attrs, guided, rows = [], [], [], [], []
+    for i, photo in enumerate(photos):
+        other = photos[(i + 1) % len(photos)]
+        inputs.append(read(editor, photo)[0][0])
+        edits = {"reconstruct": reconstruct(editor, photo), "guide": guide(editor, photo, other)}
+        edits.update({f"attribute {s:+g}": attribute(editor, photo, *attribute_folders, s) for s in strengths})
+        recs.append(edits["reconstruct"].squares[0])
+        guided.append(edits["guide"].squares[0])
+        attrs.append(torch.stack([edits[f"attribute {s:+g}"].squares[0] for s in strengths])
+                     if strengths else torch.zeros(0, *inputs[-1].shape))
+        rows += [{"photo": Path(photo).name, "edit": name, "with": Path(other).name if name == "guide" else "",
+                  **edit.numbers} for name, edit in edits.items()]
+    walk = interpolate(editor, photos[0], photos[1], steps)
+    rows.append({"photo": Path(photos[0]).name, "edit": f"interpolate ({steps} steps)", "with": Path(photos[1]).name,
+                 **walk.numbers})
+    arrays = {k: to_uint8(torch.stack(v)) for k, v in
+              (("inputs", inputs), ("reconstructions", recs), ("attribute", attrs), ("guided", guided))}
+    arrays["interpolation"] = to_uint8(walk.squares)
+    name = f"+ ({attribute_folders[1].name} - {attribute_folders[0].name})" if attribute_folders else ""
+    arrays.update({"strengths": np.array(strengths, np.float64), "attribute_name": np.array(name),
+                   "names": np.array([Path(p).name for p in photos])})
+    return arrays, pd.DataFrame(rows)
+
+
+EDIT_COLUMNS = {
+    "photo": "the edited photo's file name", "edit": "the operation (as the edit command names it) and its setting",
+    "with": "the other photo: the reference of guidance, the far end of the interpolation",
+    "label": "the class the generator decoded with, and how it was chosen",
+    "psnr_vs_input_db": "PSNR of the edited square against the photo's square, dB",
+    "ssim_vs_input": "SSIM of the edited square against the photo's square",
+    "psnr_vs_reference_db": "guide: PSNR against the reference's square, dB",
+    "ssim_vs_reference": "guide: SSIM against the reference's square",
+    "psnr_vs_other_db": "interpolate: PSNR of the last frame against the other photo, dB",
+    "ssim_vs_other": "interpolate: SSIM of the last frame against the other photo",
+    "steps": "interpolate: frames, both ends included", "latent_distance": "interpolate: |E(a) - E(b)|",
+    "strength": "attribute: multiple of the vector", "images_without": "attribute: images without it",
+    "images_with": "attribute: images with it", "vector_norm": "attribute: length of the vector",
+    "latent_shift": "attribute: |strength| x the vector's length",
+    "mean_abs_pixel_change": "attribute: mean absolute change from the unedited decode, on [0, 1]",
+}
