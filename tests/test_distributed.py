@@ -5,7 +5,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import paperlib
 from paperlib.checkpoint import load_checkpoint
 from paperlib.distributed import World, all_true, gather
 
@@ -67,7 +69,9 @@ def test_a_nan_on_one_rank_stops_both_before_anything_is_written_from_it(tmp_pat
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
            "train", "--preset", "smoke", "--quiet", "--out", str(out), "--set", "train.steps=6",
            "--set", "train.log_every=1", "--set", "train.ckpt_every=2"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    here = str(Path(paperlib.__file__).resolve().parents[1])     # the script imports this checkout's paperlib
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode != 0                                              # and it returned: no rank hangs
     # both ranks stop together, and both name the rank whose loss broke
     assert proc.stderr.count("non-finite loss at step 4 on rank(s) 1 ") == 2, proc.stderr[-3000:]
