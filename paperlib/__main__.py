@@ -75,7 +75,8 @@ def _edit(args: argparse.Namespace) -> None:
         if len(folders) != 2 or not all(folders):
             raise ConfigError(f"--attribute {args.attribute!r}: give two folders as FOLDER_A:FOLDER_B (without the "
                               "attribute : with it), e.g. neutral:smiling")
-        edit = photo_editing.attribute(editor, args.image, folders[0], folders[1], args.strength, args.label)
+        along = photo_editing.attribute_between(editor, folders[0], folders[1])
+        edit = photo_editing.attribute(editor, args.image, along, args.strength, args.label)
     else:
         edit = photo_editing.guide(editor, args.image, args.guide, args.label)
     out = Path(args.out)

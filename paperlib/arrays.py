@@ -5,11 +5,14 @@ Panel files hold, for each panel P, `P__images` (N, 3, H, W) uint8, `P__labels` 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from .atomic import atomic_path
 from .data import ImageSet
@@ -89,6 +92,21 @@ def sample_panels(nets: Networks, class_names: list[str], holdout: ImageSet, per
     return panels
 
 
+@contextmanager
+def recording_attention(layers: dict[str, nn.Module]) -> Iterator[dict[str, torch.Tensor]]:
+    """While open, every forward of a named attention layer records its weights (B, N, M), averaged over heads,
+    under its name: self-attention over its own input, cross-attention over its context."""
+    captured: dict[str, torch.Tensor] = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
+        name, mod.attend(inp[0], inp[1] if len(inp) > 1 else inp[0], return_attention=True)[1]))
+        for name, m in layers.items()]
+    try:
+        yield captured
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
 @torch.no_grad()
 def attention_maps(nets: Networks, n: int = 4, seed: int = 0,
                    queries: tuple[tuple[float, float], ...] = ((0.3, 0.35), (0.5, 0.5), (0.75, 0.6))
@@ -98,20 +116,14 @@ def attention_maps(nets: Networks, n: int = 4, seed: int = 0,
     Returns images (n, 3, S, S) uint8, queries (q, 2), layers, and map__<layer> (n, q, side, side):
     the softmax weights the query position gives every position of that layer's map.
     """
-    captured: dict[str, torch.Tensor] = {}
     layers = {f"G.self{r}": m for r, m in nets.G_ema.self_attn.items()}
     layers.update({f"D.self{r}": m for r, m in nets.D.self_attn.items()})
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
-        name, mod.attend(inp[0], inp[0], return_attention=True)[1])) for name, m in layers.items()]
-    try:
+    with recording_attention(layers) as captured:
         labels = torch.arange(n) % max(nets.args.n_classes, 1)
         y = labels if nets.args.n_classes else None
         images = generate(nets, n, y, seed)
         nets.D.eval()
         nets.D(images, y)
-    finally:
-        for h in hooks:
-            h.remove()
     out = {"images": to_uint8(images), "queries": np.array(queries, np.float32), "layers": np.array(list(layers))}
     for name, attn in captured.items():                 # attn (n, N, N), N = side * side
         side = int(round(attn.shape[1] ** 0.5))
@@ -210,17 +222,10 @@ def guided_attention_maps(nets: Networks, holdout: ImageSet, seed: int = 0,
     gen = torch.Generator().manual_seed(seed)
     refs = torch.stack([(holdout.labels == c).nonzero()[0, 0] for c in range(holdout.num_classes)])
     x, y = holdout.batch(refs)
-    captured: dict[str, torch.Tensor] = {}
     layers = {f"G.self{r}": m for r, m in nets.G_ema.self_attn.items()}
     layers.update({f"G.cross{r}": m for r, m in nets.G_ema.cross_attn.items()})
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
-        name, mod.attend(inp[0], inp[1] if len(inp) > 1 else inp[0], return_attention=True)[1]))
-        for name, m in layers.items()]
-    try:
+    with recording_attention(layers) as captured:
         images = guided(nets, torch.randn(len(refs), nets.args.z_dim, generator=gen), y, x)
-    finally:
-        for h in hooks:
-            h.remove()
     out = {"images": to_uint8(images), "references": holdout.images[refs].numpy(),
            "queries": np.array(queries, np.float32), "layers": np.array(list(layers))}
     for name, attn in captured.items():                 # attn (n, N, M): query positions x key positions

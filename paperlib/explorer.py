@@ -17,6 +17,7 @@ from matplotlib import colormaps
 from PIL import Image
 
 from . import editing, photo_editing
+from .arrays import recording_attention
 from .photos import to_pil
 
 VIEW = 160   # side of each image in the explorer, pixels (nearest-neighbour upscaled: the model's pixels stay visible)
@@ -31,19 +32,13 @@ def cross_attention_at(editor: photo_editing.Editor, photo: Path, reference: Pat
     x, _ = photo_editing.read(editor, photo)
     ref, _ = photo_editing.read(editor, reference)
     y, _ = photo_editing.choose_label(editor, x)
-    captured: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, side=side: captured.__setitem__(
-        side, mod.attend(inp[0], inp[1], return_attention=True)[1])) for side, m in editor.nets.G_ema.cross_attn.items()]
-    try:
+    with recording_attention({f"cross{r}": m for r, m in editor.nets.G_ema.cross_attn.items()}) as captured:
         editing.guided(editor.nets, editing.encode(editor.nets, x), y, ref)
-    finally:
-        for hook in hooks:
-            hook.remove()
     maps = {}
-    for side, attn in captured.items():                                     # attn (1, N, M)
-        n, m = int(side), int(round(attn.shape[2] ** 0.5))
+    for name, attn in captured.items():                                     # attn (1, N, M)
+        n, m = int(round(attn.shape[1] ** 0.5)), int(round(attn.shape[2] ** 0.5))
         index = min(int(query[0] * n), n - 1) * n + min(int(query[1] * n), n - 1)
-        maps[f"cross{side}"] = attn[0, index].reshape(m, m).float().numpy()
+        maps[name] = attn[0, index].reshape(m, m).float().numpy()
     return maps
 
 
@@ -68,6 +63,7 @@ def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders
     import ipywidgets as w
 
     low, high = photo_editing.STRENGTH_RANGE
+    along = photo_editing.attribute_between(editor, *attribute_folders) if attribute_folders else None
     choices = [(Path(p).name, Path(p)) for p in photos]
     pick = w.Dropdown(options=choices, value=choices[0][1], description="photo")
     reference = w.Dropdown(options=choices, value=choices[1 % len(choices)][1], description="reference")
@@ -83,7 +79,7 @@ def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders
     def update(_: Any = None) -> None:
         x, _ = photo_editing.read(editor, pick.value)
         ref, _ = photo_editing.read(editor, reference.value)
-        edit = (photo_editing.attribute(editor, pick.value, *attribute_folders, strength.value) if attribute_folders
+        edit = (photo_editing.attribute(editor, pick.value, along, strength.value) if along
                 else photo_editing.reconstruct(editor, pick.value))
         guided = photo_editing.guide(editor, pick.value, reference.value)
         views["photo"].value = _png(to_pil(x[0]))

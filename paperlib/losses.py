@@ -50,9 +50,9 @@ class LeCam:
         self.anchors = torch.full((2,), float("nan"))          # (real, fake); NaN until the first step
 
     def __call__(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-        means = torch.stack([real_scores.mean(), fake_scores.mean()]).detach().float().cpu()
-        started = ~self.anchors.isnan()
-        self.anchors = torch.where(started, self.decay * self.anchors + (1 - self.decay) * means, means)
+        means = torch.stack([real_scores.mean(), fake_scores.mean()]).detach().float()
+        anchors = self.anchors.to(means.device)             # kept on the scores' device: no sync per step
+        self.anchors = torch.where(anchors.isnan(), means, self.decay * anchors + (1 - self.decay) * means)
         real_anchor, fake_anchor = self.anchors.to(real_scores.device, real_scores.dtype)
         return F.relu(real_scores - fake_anchor).pow(2).mean() + F.relu(real_anchor - fake_scores).pow(2).mean()
 

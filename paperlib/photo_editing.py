@@ -130,15 +130,23 @@ def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int
                         **scores(a, frames[:1], "input"), **scores(b, frames[-1:], "other")})
 
 
-def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Path | str, strength: float = STRENGTH,
-              label: str | None = None) -> Edit:
-    """E(image) moved by strength x (mean latent of folder `with_` - mean latent of folder `without`)."""
-    low, high = STRENGTH_RANGE
-    if not low <= strength <= high:
-        raise InputError(f"--strength {strength}: use a value in [{low:g}, {high:g}] (0 = no change, 1 = the "
-                         "full difference between the two folders' mean latents)")
-    x, photo = read(editor, image)
-    y, how = choose_label(editor, x, label)
+@dataclass
+class Attribute:
+    """An attribute vector in latent space: the mean latent of folder `with_` minus that of folder `without`."""
+
+    vector: torch.Tensor          # (z_dim,)
+    without: Path
+    with_: Path
+    images_without: int
+    images_with: int
+
+    @property
+    def name(self) -> str:
+        return f"+ ({self.with_.name} - {self.without.name})"
+
+
+def attribute_between(editor: Editor, without: Path | str, with_: Path | str) -> Attribute:
+    """The attribute from two folders of photos, encoded once (every edit along it reuses the vector)."""
     groups = []
     for folder in (without, with_):
         try:
@@ -146,11 +154,24 @@ def attribute(editor: Editor, image: Path | str, without: Path | str, with_: Pat
         except DataError as e:
             raise InputError(f"--attribute: {e} (each folder needs photos of at least {editor.size} px showing "
                              "the images without, then with, the attribute)") from None
-    vector = editing.attribute_vector(editor.nets, groups[1], groups[0])
-    before, after = editing.apply_attribute(editor.nets, x, y, vector, (0.0, strength))
+    return Attribute(editing.attribute_vector(editor.nets, groups[1], groups[0]), Path(without), Path(with_),
+                     len(groups[0]), len(groups[1]))
+
+
+def attribute(editor: Editor, image: Path | str, along: Attribute, strength: float = STRENGTH,
+              label: str | None = None) -> Edit:
+    """E(image) moved by strength x the attribute's vector."""
+    low, high = STRENGTH_RANGE
+    if not low <= strength <= high:
+        raise InputError(f"--strength {strength}: use a value in [{low:g}, {high:g}] (0 = no change, 1 = the "
+                         "full difference between the two folders' mean latents)")
+    x, photo = read(editor, image)
+    y, how = choose_label(editor, x, label)
+    norm = float(along.vector.norm())
+    before, after = editing.apply_attribute(editor.nets, x, y, along.vector, (0.0, strength))
     return Edit(paste_back(photo, after), after[None], {
-        "label": how, "strength": strength, "images_without": len(groups[0]), "images_with": len(groups[1]),
-        "vector_norm": float(vector.norm()), "latent_shift": float(abs(strength) * vector.norm()),
+        "label": how, "strength": strength, "images_without": along.images_without,
+        "images_with": along.images_with, "vector_norm": norm, "latent_shift": abs(strength) * norm,
         "mean_abs_pixel_change": float((after - before).abs().mean() / 2),
         **scores(x, after[None], "input")})
 
@@ -201,12 +222,13 @@ def gallery(editor: Editor, photos: list[Path], attribute_folders: tuple[Path, P
     if len(photos) < 2:
         raise InputError(f"{len(photos)} photo(s): the gallery needs at least 2 (each guides, and meets, the next)")
     strengths = strengths if attribute_folders else ()
+    along = attribute_between(editor, *attribute_folders) if attribute_folders else None
     inputs, recs, attrs, guided, rows = [], [], [], [], []
     for i, photo in enumerate(photos):
         other = photos[(i + 1) % len(photos)]
         inputs.append(read(editor, photo)[0][0])
         edits = {"reconstruct": reconstruct(editor, photo), "guide": guide(editor, photo, other)}
-        edits.update({f"attribute {s:+g}": attribute(editor, photo, *attribute_folders, s) for s in strengths})
+        edits.update({f"attribute {s:+g}": attribute(editor, photo, along, s) for s in strengths})
         recs.append(edits["reconstruct"].squares[0])
         guided.append(edits["guide"].squares[0])
         attrs.append(torch.stack([edits[f"attribute {s:+g}"].squares[0] for s in strengths])
@@ -219,8 +241,8 @@ def gallery(editor: Editor, photos: list[Path], attribute_folders: tuple[Path, P
     arrays = {k: to_uint8(torch.stack(v)) for k, v in
               (("inputs", inputs), ("reconstructions", recs), ("attribute", attrs), ("guided", guided))}
     arrays["interpolation"] = to_uint8(walk.squares)
-    name = f"+ ({attribute_folders[1].name} - {attribute_folders[0].name})" if attribute_folders else ""
-    arrays.update({"strengths": np.array(strengths, np.float64), "attribute_name": np.array(name),
+    arrays.update({"strengths": np.array(strengths, np.float64),
+                   "attribute_name": np.array(along.name if along else ""),
                    "names": np.array([Path(p).name for p in photos])})
     return arrays, pd.DataFrame(rows)
 
