@@ -17,13 +17,15 @@ import shutil
 
 import pandas as pd
 
-from paperlib import get_config, paths
-from paperlib.data import load_dataset
-from paperlib.evaluate import RUN_COLUMNS, evaluate_run
-from paperlib.experiments import model_config
-from paperlib.metrics import domain_space
-from paperlib.tables import write_table
-from paperlib.train import train
+from paperlib import get_config
+
+from paperlib.core import paths
+from paperlib.data.datasets import load_dataset
+from paperlib.evaluation.evaluate import RUN_COLUMNS, evaluate_run
+from paperlib.core.recipes import model_config
+from paperlib.evaluation.features import domain_space
+from paperlib.core.tables import write_table
+from paperlib.training.train import train
 
 VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it changes, overrides)
     "base": ("attngan", "the redesigned model as committed (quick preset)", {}),
