@@ -91,7 +91,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }
-COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",
+COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (paperlib.core.recipes.MODELS)",
            "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",
            "commit": "git commit of the code that trained it", "attn_ratio_min": "smallest |branch| / |input| of "
            "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",

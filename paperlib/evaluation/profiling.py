@@ -192,7 +192,7 @@ def model_cost_table(configs: dict[str, Config], sizes: tuple[int, ...], steps: 
 
 
 MODEL_COST_COLUMNS = {
-    "model": "model name (paperlib.experiments.MODELS)",
+    "model": "model name (paperlib.core.recipes.MODELS)",
     "image_size": "image side, pixels (attention kept at the same relative feature-map sides)",
     "batch": "training batch size",
     "train_images_per_s": "training images per second (median over timed steps after the first; random data)",
