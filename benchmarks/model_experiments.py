@@ -110,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     base = get_config(args.preset)
     train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
-    space = domain_space(paths.results_dir(args.preset) / "classifier" / "domain.pt")
+    space = domain_space(paths.classifier_path(args.preset))
     real_features, _ = space.extract(train_set.images)
     table = paths.results_dir(args.preset) / "tables" / "model_experiments.csv"
     for name in args.names:
