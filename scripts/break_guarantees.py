@@ -73,7 +73,8 @@ def main() -> None:
             continue
         scratch = Path("/tmp/paperlib-breaks")
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(SRC, scratch, ignore=shutil.ignore_patterns(".git", "results", "runs", "data", "__pycache__"))
+        shutil.copytree(SRC, scratch, ignore=lambda folder, names: [    # data/ at the top only: paperlib/data is code
+            n for n in names if n in (".git", "__pycache__") or (Path(folder) == SRC and n in ("results", "runs", "data"))])
         p = scratch / file
         s = p.read_text()
         if old not in s:

@@ -10,7 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from paperlib import DataError, get_config, load_dataset, openmoji, paths
+from paperlib import DataError, get_config, load_dataset
+from paperlib.core import paths
+from paperlib.data import openmoji
 from paperlib.core.config import DataConfig
 from paperlib.data.datasets import folder_images
 
@@ -307,7 +309,7 @@ def test_fashion_mnist_reads_debians_files_when_present(tmp_path, monkeypatch):
 
 
 def test_grey_and_rgba_files_become_rgb_and_a_wrong_tensor_shape_gets_a_clear_error(tmp_path):
-    from paperlib.model.attngan import ModelArgs
+    from paperlib.model.args import ModelArgs
     from paperlib.model.networks import Networks
     from paperlib.model.sampling import reconstruct
 

@@ -100,3 +100,12 @@ def test_the_cycle_finder_sees_cycles(tmp_path, source, expected):
     for name, text in source.items():
         (package / name).write_text(text)
     assert cycles(graph(package)) == expected
+
+
+def test_the_project_root_is_found_from_the_package_without_the_environment_variable(monkeypatch, tmp_path):
+    """paths.project_root() from the package's own location (what papermill's notebooks/ working directory needs)."""
+    from paperlib.core import paths
+
+    monkeypatch.delenv("PAPERLIB_ROOT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert paths.project_root() == PACKAGE.parent

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from paperlib import get_config
-from paperlib.model.attngan import ModelArgs, minibatch_std
+from paperlib.model.args import ModelArgs
+from paperlib.model.attngan import minibatch_std
 from paperlib.model.networks import Networks
 
 

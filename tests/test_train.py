@@ -225,12 +225,13 @@ def test_init_from_a_missing_or_foreign_file_says_what_to_give(tmp_path, smoke_c
 
 @pytest.mark.parametrize("weight, judged", [(0.0, 16), (1.0, 16 + 8)])
 def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_cfg, smoke_data, weight, judged):
-    from paperlib.training.train import Run, generator_step
+    from paperlib.training.run import Run
+    from paperlib.training.steps import generator_step
 
     run = Run.start(smoke_cfg.override(**{"train.enc_adv_weight": weight}), tmp_path, smoke_data)
     seen = []
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
-    generator_step(run, *run.batch(0))
+    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0))
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
 
 

@@ -9,7 +9,7 @@ def project_root() -> Path:
     """The repository root (or $PAPERLIB_ROOT); the working directory for a non-editable install."""
     if "PAPERLIB_ROOT" in os.environ:
         return Path(os.environ["PAPERLIB_ROOT"]).resolve()
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]           # paperlib/core/paths.py -> the root
     return here if (here / "pyproject.toml").is_file() else Path.cwd().resolve()
 
 

@@ -1,4 +1,4 @@
-"""The figures of the §4.2 and §5 studies (07_studies), drawn from result files only, like figures.py."""
+"""The figures of the §4.2 and §5 studies (07_section5), drawn from result files only, like figures.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
