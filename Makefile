@@ -16,7 +16,7 @@ test: setup       ## library tests (pytest) and notebook tests (nbval, smoke pre
 	$(PY) -m pytest tests
 	rm -rf results/smoke
 	$(PY) -m pytest --nbval-lax --nbval-current-env notebooks
-	@$(PY) -c "from paperlib.chain import withdrawn_lines; print(*withdrawn_lines('smoke') or ['no notebook skipped a result'], sep='\n')"
+	@$(PY) -c "from paperlib.report.chain import withdrawn_lines; print(*withdrawn_lines('smoke') or ['no notebook skipped a result'], sep='\n')"
 
 figures: setup    ## redraw every figure of results/PRESET/ from its result files, no training
 	$(PY) -m paperlib figures --preset $(PRESET)

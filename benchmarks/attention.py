@@ -11,7 +11,7 @@ import argparse
 
 import torch
 
-from paperlib.profiling import attention_cost
+from paperlib.evaluation.profiling import attention_cost
 
 
 def main() -> None:

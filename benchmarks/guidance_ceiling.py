@@ -15,10 +15,12 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from paperlib import get_config, paths
-from paperlib.arrays import to_uint8
-from paperlib.data import load_dataset
-from paperlib.metrics import domain_space
+from paperlib import get_config
+
+from paperlib.core import paths
+from paperlib.data.datasets import to_uint8
+from paperlib.data.datasets import load_dataset
+from paperlib.evaluation.features import domain_space
 
 
 def blurred(x: torch.Tensor, k: int) -> torch.Tensor:

@@ -17,13 +17,15 @@ import shutil
 
 import pandas as pd
 
-from paperlib import get_config, paths
-from paperlib.data import load_dataset
-from paperlib.evaluate import RUN_COLUMNS, evaluate_run
-from paperlib.experiments import model_config
-from paperlib.metrics import domain_space
-from paperlib.tables import write_table
-from paperlib.train import train
+from paperlib import get_config
+
+from paperlib.core import paths
+from paperlib.data.datasets import load_dataset
+from paperlib.evaluation.evaluate import RUN_COLUMNS, evaluate_run
+from paperlib.core.recipes import model_config
+from paperlib.evaluation.features import domain_space
+from paperlib.core.tables import write_table
+from paperlib.training.train import train
 
 VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it changes, overrides)
     "base": ("attngan", "the redesigned model as committed (quick preset)", {}),
@@ -89,7 +91,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }
-COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (experiments.MODELS)",
+COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model": "base model (paperlib.core.recipes.MODELS)",
            "change": "what the variant changes", "overrides": "the dotted config overrides (JSON)",
            "commit": "git commit of the code that trained it", "attn_ratio_min": "smallest |branch| / |input| of "
            "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",
@@ -108,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     base = get_config(args.preset)
     train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
-    space = domain_space(paths.results_dir(args.preset) / "classifier" / "domain.pt")
+    space = domain_space(paths.classifier_path(args.preset))
     real_features, _ = space.extract(train_set.images)
     table = paths.results_dir(args.preset) / "tables" / "model_experiments.csv"
     for name in args.names:

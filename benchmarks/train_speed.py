@@ -13,8 +13,8 @@ import argparse
 import torch
 
 from paperlib import get_config
-from paperlib.experiments import model_config
-from paperlib.profiling import training_speed
+from paperlib.core.recipes import model_config
+from paperlib.evaluation.profiling import training_speed
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Command line: python -m paperlib {train,sample,edit,chain,figures,data} ...; defaults come from config.py."""
+"""Command line: python -m paperlib {train,sample,edit,chain,figures,data} ...; defaults come from core/config.py and core/presets.py."""
 from __future__ import annotations
 
 import argparse
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from . import photo_editing
-from .config import PRESETS, get_config
-from .errors import ConfigError, PaperlibError
+from .applications import photo_editing
+from .core.presets import PRESETS, get_config
+from .core.errors import ConfigError, PaperlibError
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:
@@ -32,8 +32,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from . import paths
-    from .train import train
+    from .core import paths
+    from .training.train import train
 
     cfg = get_config(args.preset, **_overrides(args))
     out = Path(args.out) if args.out else paths.runs_dir(cfg.preset) / "cli"
@@ -47,8 +47,8 @@ def _train(args: argparse.Namespace) -> None:
 def _sample(args: argparse.Namespace) -> None:
     from torchvision.utils import save_image
 
-    from .checkpoint import load_checkpoint, networks_from_checkpoint
-    from .sampling import generate
+    from .model.checkpoint import load_checkpoint, networks_from_checkpoint
+    from .model.sampling import generate
 
     nets = networks_from_checkpoint(args.ckpt)
     label = None
@@ -63,7 +63,7 @@ def _sample(args: argparse.Namespace) -> None:
 
 
 def _edit(args: argparse.Namespace) -> None:
-    from .atomic import atomic_path
+    from .core.atomic import atomic_path
 
     editor = photo_editing.load_editor(args.ckpt)
     if args.reconstruct:
@@ -86,21 +86,21 @@ def _edit(args: argparse.Namespace) -> None:
 
 
 def _chain(args: argparse.Namespace) -> None:
-    from .chain import run_chain
+    from .report.chain import run_chain
 
     manifest = run_chain(args.preset, args.only)
     print(json.dumps(manifest["notebooks"], indent=2))
 
 
 def _figures(args: argparse.Namespace) -> None:
-    from .figures import redraw_all
+    from .report.redraw import redraw_all
 
     for name, result in redraw_all(args.preset).items():
         print(f"{name}: {result}")
 
 
 def _data(args: argparse.Namespace) -> None:
-    from .data import load_dataset
+    from .data.datasets import load_dataset
 
     cfg = get_config(args.preset, **_overrides(args))
     for split in ("train", "holdout"):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from paperlib import CrossAttention2d, SelfAttention2d
-from paperlib.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
+from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
 
 
 def _pair(channels, value_half=False, context_channels=None):

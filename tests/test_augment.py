@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from paperlib import ConfigError, diff_augment
-from paperlib.augment import parse_policy
+from paperlib.training.augment import parse_policy
 
 
 def test_policy_is_validated():

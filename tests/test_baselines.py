@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from paperlib import ConfigError, get_config
-from paperlib.experiments import ABLATIONS, BASELINES, MODELS, model_config, planned_runs
-from paperlib.models import ModelArgs, Networks
-from paperlib.train import train
+from paperlib.core.recipes import ABLATIONS
+from paperlib.core.recipes import BASELINES, MODELS, model_config
+from paperlib.studies.comparison import planned_runs
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
+from paperlib.training.train import train
 
 
 @pytest.mark.parametrize("name", [m for m in MODELS if m != "attn16"])
@@ -67,7 +70,7 @@ def test_presets_plan_seeds_and_ablations():
 
 
 def test_equal_time_dcgan_steps_come_from_the_measured_wall_clock_ratio(tmp_path):
-    from paperlib.experiments import equal_time_steps
+    from paperlib.studies.comparison import equal_time_steps
 
     base = get_config("quick")
     for name, seconds in (("attngan", 600.0), ("dcgan", 150.0)):

@@ -5,7 +5,9 @@ import json
 import shutil
 from pathlib import Path
 
-from paperlib import chain, paths
+from paperlib.report import chain
+
+from paperlib.core import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 

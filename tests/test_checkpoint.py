@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from paperlib import CheckpointError, get_config, load_checkpoint, networks_from_checkpoint
-from paperlib.checkpoint import save_checkpoint
-from paperlib.errors import WriteFailed
-from paperlib.models import ModelArgs, Networks
+from paperlib.model.checkpoint import save_checkpoint
+from paperlib.core.errors import WriteFailed
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
 
 
 @pytest.fixture()
@@ -99,7 +100,7 @@ def test_rng_states_of_torch_numpy_and_python_survive_a_weights_only_checkpoint(
 
     import numpy as np
 
-    from paperlib.env import rng_state, set_rng_state
+    from paperlib.core.env import rng_state, set_rng_state
 
     torch.manual_seed(1), np.random.seed(2), random.seed(3)
     save_checkpoint(tmp_path / "rng.pt", {"model_args": {}, "rng": rng_state()})

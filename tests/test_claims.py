@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from paperlib.claims import claims_table
-from paperlib.evaluate import summarize
+from paperlib.evaluation.claims import claims_table
+from paperlib.evaluation.evaluate import summarize
 
 
 def _runs(kids: dict[str, list[float]]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from paperlib.checkpoint import load_checkpoint
+from paperlib.model.checkpoint import load_checkpoint
 
 STEPS = 120
 ARGS = ["--preset", "smoke", "--quiet", "--set", f"train.steps={STEPS}", "--set", "train.ckpt_every=10",

@@ -10,9 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from paperlib import DataError, get_config, load_dataset, openmoji, paths
-from paperlib.config import DataConfig
-from paperlib.data import folder_images
+from paperlib import DataError, get_config, load_dataset
+from paperlib.core import paths
+from paperlib.data import openmoji
+from paperlib.core.config import DataConfig
+from paperlib.data.datasets import folder_images
 
 
 def test_openmoji_subsets_have_the_expected_classes(smoke_cfg):
@@ -207,7 +209,7 @@ def test_large_jpegs_decode_at_a_reduced_scale_upright(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6                                                         # "rotate 90 clockwise to view"
     big.save(tmp_path / "turned.jpg", exif=exif, quality=95)
-    from paperlib.photos import open_photo
+    from paperlib.data.photos import open_photo
 
     assert open_photo(tmp_path / "turned.jpg", 16, draft=True).size == (30, 20)   # 1/8 scale, turned
     assert open_photo(tmp_path / "turned.jpg", 16).size == (240, 160)
@@ -217,7 +219,7 @@ def test_large_jpegs_decode_at_a_reduced_scale_upright(tmp_path):
 
 
 def test_folder_cache_is_reused_and_rebuilt_when_a_file_changes_or_the_cache_breaks(tmp_path, monkeypatch):
-    import paperlib.data
+    import paperlib.data.datasets
 
     for i in range(12):
         _png(tmp_path / "photos" / f"{i}.png", color=(10 * i, 0, 0))
@@ -225,7 +227,7 @@ def test_folder_cache_is_reused_and_rebuilt_when_a_file_changes_or_the_cache_bre
     caches = list(paths.processed_dir().glob("folder_photos-*_16px.npz"))
     assert len(caches) == 1
     decoded = []
-    monkeypatch.setattr(paperlib.data, "open_photo", lambda *a, **k: decoded.append(a) or Image.new("RGB", (20, 20)))
+    monkeypatch.setattr(paperlib.data.datasets, "open_photo", lambda *a, **k: decoded.append(a) or Image.new("RGB", (20, 20)))
     again = folder_images(tmp_path / "photos", 16)
     assert not decoded and again.ids == first.ids and torch.equal(again.images, first.images)
     _png(tmp_path / "photos" / "3.png", color=(0, 0, 99))                   # one file replaced
@@ -292,7 +294,7 @@ def test_celeba_loads_the_real_folder_format(tmp_path, monkeypatch):
 def test_fashion_mnist_reads_debians_files_when_present(tmp_path, monkeypatch):
     import gzip
 
-    import paperlib.data
+    import paperlib.data.datasets
 
     debian = tmp_path / "debian"
     staging = tmp_path / "staging"
@@ -301,14 +303,15 @@ def test_fashion_mnist_reads_debians_files_when_present(tmp_path, monkeypatch):
     debian.mkdir()
     for f in staging.iterdir():
         (debian / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes()))
-    monkeypatch.setattr(paperlib.data, "DEBIAN_FASHION_MNIST", debian)
+    monkeypatch.setattr(paperlib.data.datasets, "DEBIAN_FASHION_MNIST", debian)
     cfg = get_config("smoke", **{"data.name": "fashion_mnist"}).data      # no root: data/raw/fashion_mnist
     assert len(load_dataset(cfg, "train")) == 4 and len(load_dataset(cfg, "holdout")) == 2
 
 
 def test_grey_and_rgba_files_become_rgb_and_a_wrong_tensor_shape_gets_a_clear_error(tmp_path):
-    from paperlib.models import ModelArgs, Networks
-    from paperlib.sampling import reconstruct
+    from paperlib.model.args import ModelArgs
+    from paperlib.model.networks import Networks
+    from paperlib.model.sampling import reconstruct
 
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -320,3 +323,10 @@ def test_grey_and_rgba_files_become_rgb_and_a_wrong_tensor_shape_gets_a_clear_er
     nets = Networks(ModelArgs.from_config(cfg.model, 16, 0)).eval()
     with pytest.raises(ValueError, match=r"shape \(B, 3, 16, 16\).*repeat a grey channel"):
         reconstruct(nets, torch.zeros(2, 1, 16, 16), None)
+
+
+def test_every_configurable_data_set_has_a_loader():
+    from paperlib.core.config import DATASETS
+    from paperlib.data import datasets
+
+    assert set(datasets._LOADERS) == set(DATASETS)

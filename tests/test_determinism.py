@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib import chain, paths
-from paperlib.experiments import EQUAL_TIME as EQUAL_TIME_MODELS
+from paperlib.report import chain
+
+from paperlib.core import paths
+from paperlib.core.recipes import EQUAL_TIME as EQUAL_TIME_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = re.compile(r"wall_clock|images_per_s")           # measured times: the only columns allowed to differ

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import paperlib
-from paperlib.checkpoint import load_checkpoint
-from paperlib.distributed import World, all_true, gather
+from paperlib.model.checkpoint import load_checkpoint
+from paperlib.training.distributed import World, all_true, gather
 
 STEPS = 6
 
@@ -46,7 +46,7 @@ POISON = """
 import os
 import sys
 
-import paperlib.losses as losses
+import paperlib.training.losses as losses
 from paperlib.__main__ import main
 
 original, calls = losses.adversarial_d, {"n": 0}

@@ -5,9 +5,11 @@ import pytest
 import torch
 
 from paperlib import InputError, get_config
-from paperlib.editing import apply_attribute, attribute_vector, encode, guided, interpolate, nearest_neighbours
-from paperlib.experiments import model_config
-from paperlib.models import ModelArgs, Networks
+from paperlib.model.editing import apply_attribute, attribute_vector, encode, guided, interpolate
+from paperlib.evaluation.copying import nearest_neighbours
+from paperlib.core.recipes import model_config
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
 
 
 def _nets(name: str = "attngan") -> Networks:

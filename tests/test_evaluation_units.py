@@ -9,13 +9,21 @@ import pytest
 import torch
 import torch.nn as nn
 
-from paperlib import arrays, load_dataset, train
-from paperlib.evaluate import evaluate_run
-from paperlib.experiments import model_config
-from paperlib.metrics import FeatureSpace
-from paperlib.models import ModelArgs, Networks
-from paperlib.sampling import reconstruct
-from paperlib.studies import Reference, evaluate_runs
+from paperlib.data.datasets import to_uint8
+from paperlib.evaluation import copying
+from paperlib.evaluation.copying import copying_check
+from paperlib.report import figure_data
+
+from paperlib import load_dataset
+
+from paperlib.training.train import train
+from paperlib.evaluation.evaluate import evaluate_run
+from paperlib.core.recipes import model_config
+from paperlib.evaluation.features import FeatureSpace
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
+from paperlib.model.sampling import reconstruct
+from paperlib.studies.section5 import Reference, evaluate_study_runs
 
 
 class PixelFeatures(nn.Module):
@@ -63,7 +71,7 @@ def test_evaluate_run_needs_a_checkpoint(tmp_path, space, smoke_data, holdout):
 def test_the_studies_evaluation_puts_the_real_floor_first_and_records_each_runs_seed(run, space, smoke_data,
                                                                                     holdout):
     real, _ = space.extract(smoke_data.images)
-    table = evaluate_runs({"tiny": run}, Reference(space, smoke_data, holdout, real), draws=1)
+    table = evaluate_study_runs({"tiny": run}, Reference(space, smoke_data, holdout, real), draws=1)
     assert table["name"].tolist() == ["real (held-out)", "tiny"] and table["seed"].iloc[1] == 0
     floor, ours = table.iloc[0], table.iloc[1]
     assert floor["kid"] < ours["kid"]                 # held-out images are nearer the training images than 2-step fakes
@@ -75,10 +83,10 @@ def _fresh(cfg, model: str) -> Networks:
 
 def test_the_copying_check_finds_a_copying_generator(monkeypatch, space, smoke_cfg, smoke_data, holdout):
     nets = _fresh(smoke_cfg, "attngan")
-    honest = arrays.copying_check(nets, smoke_data, holdout, space)
+    honest = copying_check(nets, smoke_data, holdout, space)
     copies = smoke_data.batch(slice(0, len(holdout)))[0]
-    monkeypatch.setattr(arrays, "generate", lambda *a, **k: copies)
-    copied = arrays.copying_check(nets, smoke_data, holdout, space)
+    monkeypatch.setattr(copying, "generate", lambda *a, **k: copies)
+    copied = copying_check(nets, smoke_data, holdout, space)
     assert copied["sample_nn_dist"].max() < 1e-4 * np.median(honest["holdout_nn_dist"])   # 0 up to rounding
     assert np.array_equal(copied["neighbours"][:, 0], copied["samples"])     # each copy's nearest is its original
     assert np.median(honest["sample_nn_dist"]) > np.percentile(honest["holdout_nn_dist"], 5) > 0
@@ -87,14 +95,14 @@ def test_the_copying_check_finds_a_copying_generator(monkeypatch, space, smoke_c
 
 def test_the_editing_examples_have_their_shapes_and_strength_zero_is_the_reconstruction(smoke_cfg, holdout):
     nets = _fresh(smoke_cfg, "attngan")
-    out = arrays.editing_examples(nets, holdout)
+    out = figure_data.editing_examples(nets, holdout)
     assert out["interpolation"].shape == (3, 8, 3, 16, 16) and out["interpolation"].dtype == np.uint8
     assert out["attribute"].shape == (3, 4, 3, 16, 16) and out["attribute_strengths"].tolist() == [0, 0.5, 1, 1.5]
     assert str(out["attribute_name"]) == "+ (animal - face)"
     assert out["guided"].shape == (3, 4, 3, 16, 16) and out["guided_references"].shape == (3, 3, 16, 16)
     faces = (holdout.labels == 0).nonzero().squeeze(1)
     x, y = holdout.batch(faces)
-    recs = arrays.to_uint8(reconstruct(nets, x, y))
+    recs = to_uint8(reconstruct(nets, x, y))
     for row in out["attribute"]:                     # strength 0 is E -> G of one of the face images (to a grey
         assert any(np.abs(row[0].astype(int) - r).max() <= 1 for r in recs)   # level: batch sizes differ)
-    assert "guided" not in arrays.editing_examples(_fresh(smoke_cfg, "noattn"), holdout)
+    assert "guided" not in figure_data.editing_examples(_fresh(smoke_cfg, "noattn"), holdout)

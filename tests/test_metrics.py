@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from paperlib import CheckpointError
-from paperlib.errors import WeightsUnavailable
-from paperlib.metrics import (domain_space, frechet_distance, inception_space, load_domain_classifier,
-                              reconstruction_metrics, sample_metrics, train_domain_classifier)
+from paperlib.core.errors import WeightsUnavailable
+from paperlib.evaluation.features import domain_space, inception_space, load_domain_classifier, train_domain_classifier
+from paperlib.evaluation.metrics import frechet_distance, reconstruction_metrics, sample_metrics
 
 
 def _gauss(n, d, mean=0.0, scale=1.0, seed=0):
@@ -63,7 +63,7 @@ def test_domain_classifier_trains_saves_and_extracts_features(project_root, smok
 
 
 def test_a_model_checkpoint_is_not_a_classifier(smoke_cfg, smoke_data, tmp_path):
-    from paperlib.train import train
+    from paperlib.training.train import train
 
     summary = train(smoke_cfg.override(**{"train.steps": 1}), tmp_path / "run", progress=False, data=smoke_data)
     with pytest.raises(CheckpointError, match="not a domain classifier"):

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from paperlib import get_config
-from paperlib.models import ModelArgs, Networks, minibatch_std
+from paperlib.model.args import ModelArgs
+from paperlib.model.attngan import minibatch_std
+from paperlib.model.networks import Networks
 
 
 @pytest.mark.parametrize("size, attn, cross, d_attn", [(32, (8,), (8,), False), (64, (8, 16), (16,), True),

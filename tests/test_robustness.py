@@ -7,8 +7,9 @@ import torch
 from scipy.ndimage import median_filter
 
 from paperlib import InputError, get_config
-from paperlib.models import ModelArgs, Networks
-from paperlib.robustness import FILTERS, attack, damage, median, robustness_table
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
+from paperlib.evaluation.robustness import FILTERS, attack, damage, median, robustness_table
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from paperlib import get_config, load_dataset
-from paperlib.config import DataConfig
-from paperlib.data import ImageSet, fraction_of
-from paperlib.metrics import FeatureSpace
-from paperlib.studies import STUDY_PLANS, VARIANTS, claims_by_dataset, find_source, study_config
+from paperlib.core.config import DataConfig
+from paperlib.data.datasets import ImageSet, fraction_of
+from paperlib.evaluation.features import FeatureSpace
+from paperlib.core.presets import PRESETS
+from paperlib.studies.section5 import VARIANTS, claims_by_dataset, find_source, study_config
 
 
 def _set(n_per_class: tuple[int, ...]) -> ImageSet:
@@ -34,7 +35,7 @@ def test_the_training_split_honours_data_fraction_and_the_holdout_does_not():
 
 
 def test_a_missing_data_set_is_reported_with_every_reason(tmp_path, monkeypatch):
-    import paperlib.data as data
+    import paperlib.data.datasets as data
 
     monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "none")
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))          # no data/raw left by other tests
@@ -44,9 +45,9 @@ def test_a_missing_data_set_is_reported_with_every_reason(tmp_path, monkeypatch)
     assert source is None and "dataset-fashion-mnist" in line
 
 
-@pytest.mark.parametrize("preset", list(STUDY_PLANS))
+@pytest.mark.parametrize("preset", list(PRESETS))
 def test_every_study_config_of_every_plan_is_valid(preset):
-    plan = STUDY_PLANS[preset]
+    plan = PRESETS[preset].study
     for variant in ("base", *plan.variants):
         cfg = study_config(preset, DataConfig(), "attngan", **VARIANTS[variant][1])
         assert cfg.train.steps == plan.steps and cfg.train.batch_size == plan.batch_size
@@ -78,7 +79,7 @@ def test_a_feature_space_resizes_images_of_another_side():
 
 
 def test_section5_verdicts_apply_the_two_sigma_rule_and_judge_filters_against_adaptive_attacks():
-    from paperlib.studies import section5_verdicts
+    from paperlib.studies.section5 import section5_verdicts
 
     def runs(**kid):
         return pd.DataFrame([{"name": n, "kid": k, "kid_subset_std": 0.01, "precision": 0.5, "recall": 0.5}

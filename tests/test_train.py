@@ -7,10 +7,13 @@ import pytest
 import torch
 
 from paperlib import TrainingDiverged, get_config, train
-from paperlib.checkpoint import load_checkpoint, save_checkpoint
-from paperlib.errors import CheckpointError, ConfigError
-from paperlib.models import ModelArgs, Networks
-from paperlib.train import GeneratorStep, StepPlan, batch_indices, class_weights, latest_checkpoint
+from paperlib.model.checkpoint import load_checkpoint, save_checkpoint
+from paperlib.core.errors import CheckpointError, ConfigError
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
+from paperlib.training.steps import GeneratorStep, StepPlan
+from paperlib.data.batches import batch_indices, class_weights
+from paperlib.model.checkpoint import latest_checkpoint
 
 
 def test_run_folder_holds_config_stats_samples_and_checkpoints(tmp_path, smoke_cfg, smoke_data):
@@ -77,7 +80,7 @@ def test_resume_refuses_another_config(tmp_path, smoke_cfg, smoke_data):
 def test_nan_loss_stops_training_and_writes_nothing_from_it(tmp_path, smoke_cfg, smoke_data, monkeypatch, loss):
     """The NaN comes at step 4, a log, sample and checkpoint step, in D's loss or in G's: anything written
     from the bad state before the check would show."""
-    from paperlib import losses
+    from paperlib.training import losses
 
     calls = {"n": 0}
     real = getattr(losses, loss)
@@ -164,7 +167,7 @@ def test_class_balance_draws_classes_in_proportion_to_a_power_of_their_size(bala
 
 def test_reconstruction_leaves_the_ema_generator_unchanged(tmp_path, smoke_cfg, smoke_data):
     from paperlib import networks_from_checkpoint
-    from paperlib.editing import guided
+    from paperlib.model.editing import guided
 
     train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
     nets = networks_from_checkpoint(tmp_path / "checkpoints" / "step_000004.pt").eval()
@@ -222,17 +225,18 @@ def test_init_from_a_missing_or_foreign_file_says_what_to_give(tmp_path, smoke_c
 
 @pytest.mark.parametrize("weight, judged", [(0.0, 16), (1.0, 16 + 8)])
 def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_cfg, smoke_data, weight, judged):
-    from paperlib.train import Run, generator_step
+    from paperlib.training.run import Run
+    from paperlib.training.steps import generator_step
 
     run = Run.start(smoke_cfg.override(**{"train.enc_adv_weight": weight}), tmp_path, smoke_data)
     seen = []
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
-    generator_step(run, *run.batch(0))
+    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0))
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
 
 
 def test_lecam_anchors_start_at_the_first_means_then_move_slowly_and_penalise_crossing_scores():
-    from paperlib.losses import LeCam
+    from paperlib.training.losses import LeCam
 
     lecam = LeCam()
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0])

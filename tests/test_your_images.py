@@ -5,10 +5,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from paperlib import figures, load_dataset, paths, photo_editing, train
-from paperlib.arrays import save_arrays
-from paperlib.errors import InputError
-from paperlib.train import latest_checkpoint
+from paperlib.report import figures
+
+from paperlib import load_dataset
+
+from paperlib.core import paths
+
+from paperlib.applications import photo_editing
+
+from paperlib.training.train import train
+from paperlib.report.figure_data import save_arrays
+from paperlib.core.errors import InputError
+from paperlib.model.checkpoint import latest_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +59,7 @@ def test_one_class_has_no_attribute_columns_and_one_photo_is_refused(tmp_path, e
 
 
 def test_the_explorer_redraws_when_a_control_moves(tmp_path, editor, smoke_cfg):
-    from paperlib.explorer import cross_attention_at, explorer
+    from paperlib.applications.explorer import cross_attention_at, explorer
 
     holdout = load_dataset(smoke_cfg.data, "holdout")
     by_class = photo_editing.example_photos(smoke_cfg.data, holdout, tmp_path, per_class=2)

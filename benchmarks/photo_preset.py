@@ -1,0 +1,92 @@
+"""Issue 13's photo check: the `photos` preset on a folder of photos, against a DCGAN given the same wall-clock.
+
+    python benchmarks/photo_preset.py FOLDER --name faces [--limit 2000] [--steps 3000] [--dcgan]
+
+Trains our model with the `photos` preset (64 px) on FOLDER (its first --limit files, linked into the run folder,
+so that the data set is the same on every call) into runs/photo_preset/NAME/attngan, resumed if there, and scores
+it: held-out PSNR from z and guided by the image itself, and, when the folder has two or more classes, KID, recall
+and guidance match on a domain classifier trained on the folder's labels. With --dcgan a DCGAN trains for our
+run's measured wall-clock and is scored the same way. Prints one row per model; writes nothing under results/,
+since photo folders such as CelebA may not be redistributed: look at the sample grids under runs/.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from paperlib import get_config, load_dataset
+from paperlib.core import paths
+from paperlib.core.recipes import model_config
+from paperlib.data.photos import IMAGE_SUFFIXES
+from paperlib.evaluation.evaluate import evaluate_run, floor_row, reconstruction_row
+from paperlib.evaluation.features import domain_classifier, domain_space
+from paperlib.model.checkpoint import latest_checkpoint, networks_from_checkpoint
+from paperlib.evaluation.profiling import training_speed
+from paperlib.training.run import run_stats
+from paperlib.training.train import train
+
+COLUMNS = ("model", "steps", "train_wall_clock_s", "train_images_per_s", "rec_psnr_db", "rec_guided_psnr_db", "kid",
+           "kid_subset_std", "precision", "recall", "guide_match")
+
+
+def linked_subset(folder: Path, limit: int, into: Path) -> Path:
+    """The first `limit` photos of each class folder (or of a flat folder), as links under `into`."""
+    classes = sorted(d for d in folder.iterdir() if d.is_dir()) or [folder]
+    for c in classes:
+        target = into if c == folder else into / c.name
+        target.mkdir(parents=True, exist_ok=True)
+        photos = sorted(p for p in c.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+        for p in photos:
+            if not (target / p.name).exists():
+                os.symlink(p.resolve(), target / p.name)
+    return into
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--name", required=True, help="run folder name under runs/photo_preset/")
+    parser.add_argument("--limit", type=int, default=0, help="photos per class folder (0: all)")
+    parser.add_argument("--steps", type=int, default=None, help="override train.steps")
+    parser.add_argument("--dcgan", action="store_true", help="also train a DCGAN for our run's wall-clock")
+    args = parser.parse_args()
+    root = paths.project_root() / "runs" / "photo_preset" / args.name
+    data = linked_subset(args.folder, args.limit, root / "data") if args.limit else args.folder.resolve()
+    base = get_config("photos", **{"data.name": "folder", "data.root": str(data)},
+                      **({"train.steps": args.steps} if args.steps else {}))
+    train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
+    print(f"{len(train_set)} training and {len(holdout)} held-out photos, classes {train_set.class_names}", flush=True)
+    runs = {"attngan": root / "attngan"}
+    train(base, runs["attngan"], data=train_set)
+    if args.dcgan:
+        runs["dcgan_long"] = root / "dcgan_long"
+        ours = run_stats(runs["attngan"])["train_wall_clock_s"]
+        per_step = training_speed(model_config(base, "dcgan"), 50)["s_per_step"]   # measured here, now
+        steps = max(1, round(ours / per_step))
+        print(f"DCGAN: {per_step * 1000:.0f} ms per step, {steps} steps for our {ours:.0f} s", flush=True)
+        train(model_config(base, "dcgan_long", steps=steps), runs["dcgan_long"], data=train_set)
+    space = None
+    if train_set.num_classes > 1:       # a one-class folder has no labels to train a feature space on
+        classifier = root / "classifier.pt"
+        meta = domain_classifier(base.data, classifier, 600, base.train.seed)
+        print(f"domain classifier: held-out accuracy {meta['holdout_accuracy']:.3f}", flush=True)
+        space = domain_space(classifier)
+        real, _ = space.extract(train_set.images)
+    rows = [] if space is None else [floor_row(space, real, holdout)]
+    for model, run in runs.items():
+        if space is not None:
+            row = evaluate_run(run, space, real, train_set, holdout, draws=3)
+        else:
+            nets = networks_from_checkpoint(latest_checkpoint(run)).eval()
+            row = {**(reconstruction_row(nets, holdout) if nets.E is not None else {}), **run_stats(run)}
+        rows.append({**row, "model": model})
+        print(f"{model}: sample grids in {run / 'samples'}", flush=True)
+    df = pd.DataFrame(rows)
+    print(df[[c for c in COLUMNS if c in df.columns]].round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

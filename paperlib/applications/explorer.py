@@ -1,0 +1,99 @@
+"""An interactive explorer of the edits, in ipywidgets (the JupyterLab standard), over photo_editing's functions.
+
+Pick a photo, move the attribute strength, pick a reference, and move the query point to see where each
+cross-attention layer of the guided decode looks in the reference. Every view calls the functions of the
+`edit` command and of notebook 08's static figures, which remain the record: a widget's state is not saved
+with the notebook.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib import colormaps
+from PIL import Image
+
+from ..model import editing
+from . import photo_editing
+from ..model.attention import recording_attention
+from ..data.photos import to_pil
+
+VIEW = 160   # side of each image in the explorer, pixels (nearest-neighbour upscaled: the model's pixels stay visible)
+
+
+@torch.no_grad()
+def cross_attention_at(editor: photo_editing.Editor, photo: Path, reference: Path, query: tuple[float, float]
+                       ) -> dict[str, np.ndarray]:
+    """Where the guided decode of `photo` (its latent, the reference's encoder features) looks in the reference:
+    for the query point (row, column, as shares of the side), each cross-attention layer's weights over the
+    reference's positions, {"cross<side>": (side, side)}, averaged over heads."""
+    x, _ = photo_editing.read(editor, photo)
+    ref, _ = photo_editing.read(editor, reference)
+    y, _ = photo_editing.choose_label(editor, x)
+    with recording_attention({f"cross{r}": m for r, m in editor.nets.G_ema.cross_attn.items()}) as captured:
+        editing.guided(editor.nets, editing.encode(editor.nets, x), y, ref)
+    maps = {}
+    for name, attn in captured.items():                                     # attn (1, N, M)
+        n, m = int(round(attn.shape[1] ** 0.5)), int(round(attn.shape[2] ** 0.5))
+        index = min(int(query[0] * n), n - 1) * n + min(int(query[1] * n), n - 1)
+        maps[name] = attn[0, index].reshape(m, m).float().numpy()
+    return maps
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.resize((VIEW, VIEW), Image.Resampling.NEAREST).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _overlay(reference: torch.Tensor, weights: np.ndarray) -> Image.Image:
+    """The reference (3, S, S) under its attention weights (viridis, half transparent)."""
+    base = to_pil(reference).resize((VIEW, VIEW), Image.Resampling.NEAREST).convert("RGBA")
+    heat = colormaps["viridis"](weights / max(float(weights.max()), 1e-12))        # (m, m, 4) in [0, 1]
+    heat[..., 3] = 0.6
+    layer = Image.fromarray((heat * 255).astype(np.uint8)).resize((VIEW, VIEW), Image.Resampling.NEAREST)
+    return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders: tuple[Path, Path] | None) -> Any:
+    """The explorer widget (an ipywidgets.VBox): photo, attribute strength, reference and query point controls
+    over the photo, its attribute edit, the guided decode and each cross-attention layer's map."""
+    import ipywidgets as w
+
+    low, high = photo_editing.STRENGTH_RANGE
+    along = photo_editing.attribute_between(editor, *attribute_folders) if attribute_folders else None
+    choices = [(Path(p).name, Path(p)) for p in photos]
+    pick = w.Dropdown(options=choices, value=choices[0][1], description="photo")
+    reference = w.Dropdown(options=choices, value=choices[1 % len(choices)][1], description="reference")
+    strength = w.FloatSlider(value=0.0, min=low, max=high, step=0.25, description="attribute",
+                             disabled=attribute_folders is None)
+    row = w.FloatSlider(value=0.5, min=0.0, max=0.99, step=0.05, description="query row")
+    column = w.FloatSlider(value=0.5, min=0.0, max=0.99, step=0.05, description="query col")
+    views = {name: w.Image(format="png", width=VIEW, height=VIEW) for name in ("photo", "edited", "guided")}
+    maps = {f"cross{side}": w.Image(format="png", width=VIEW, height=VIEW)
+            for side in editor.nets.G_ema.cross_attn}
+    numbers = w.HTML()
+
+    def update(_: Any = None) -> None:
+        x, _ = photo_editing.read(editor, pick.value)
+        ref, _ = photo_editing.read(editor, reference.value)
+        edit = (photo_editing.attribute(editor, pick.value, along, strength.value) if along
+                else photo_editing.reconstruct(editor, pick.value))
+        guided = photo_editing.guide(editor, pick.value, reference.value)
+        views["photo"].value = _png(to_pil(x[0]))
+        views["edited"].value = _png(to_pil(edit.squares[0]))
+        views["guided"].value = _png(to_pil(guided.squares[0]))
+        for name, weights in cross_attention_at(editor, pick.value, reference.value, (row.value, column.value)).items():
+            maps[name].value = _png(_overlay(ref[0], weights))
+        shown = {**{f"edit: {k}": v for k, v in edit.numbers.items()},
+                 **{f"guide: {k}": v for k, v in guided.numbers.items() if k != "label"}}
+        numbers.value = "<br>".join(f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in shown.items())
+
+    for control in (pick, reference, strength, row, column):
+        control.observe(update, names="value")
+    update()
+    titled = [w.VBox([w.Label(name), view]) for name, view in {**views, **maps}.items()]
+    return w.VBox([w.HBox([pick, reference]), w.HBox([strength]), w.HBox([row, column]), w.HBox(titled), numbers])

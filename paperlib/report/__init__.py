@@ -1,0 +1,1 @@
+"""The report: figure data from trained models, figures from result files, and the notebook chain."""

@@ -1,0 +1,157 @@
+"""One training step's parts: the random plan of a generator step, the generator's three paths in one
+forward, and the generator and discriminator updates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn.utils.parametrize import cached
+
+from ..core.config import TrainConfig
+from ..model.args import ModelArgs
+from ..model.attngan import Generator
+from ..model.networks import Networks, reparameterize
+from . import losses
+from .augment import diff_augment
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """bfloat16 autocast on a GPU; a no-op on the CPU."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
+                   labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
+    the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
+    Returns (loss_adv, loss_rec, loss_kl, loss_guide)."""
+    device = x.device
+    y = labels if nets.args.n_classes else None
+    zero = torch.zeros((), device=device)
+    loss_adv = loss_rec = loss_kl = loss_guide = zero
+    if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
+        nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
+    with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
+        plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
+        target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
+        fake, x_enc, mu, logvar = g_train(plan.z, y, target, y_enc, plan)
+        if nets.D is not None:           # the plain D, frozen: no DDP synchronisation, no weight gradients
+            judge_enc = bool(t.enc_adv_weight) and x_enc is not None   # D judges the encoder path too (VAE-GAN)
+            judged = torch.cat([fake, x_enc]) if judge_enc else fake
+            y_judged = torch.cat([y, y_enc]) if judge_enc and y is not None else y
+            scores = nets.D(diff_augment(judged, t.diffaug), y_judged).float()
+            loss_adv = losses.adversarial_g(t.loss, scores[:len(fake)])
+            if judge_enc:
+                loss_adv = loss_adv + t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
+        if nets.E is not None:
+            n = plan.reconstructed
+            if n:
+                loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
+            loss_kl = losses.kl_normal(mu.float(), logvar.float())
+            if plan.guided:
+                loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
+        loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    if nets.D is not None:
+        nets.D.requires_grad_(True)
+    return loss_adv, loss_rec, loss_kl, loss_guide
+
+
+@dataclass
+class StepPlan:
+    """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
+
+    z: latents of the generated images (None without D). encoded: the indices of the real images that
+    pass through E, a random share (train.enc_fraction) of the batch for a GAN (the batch is sorted by class, so a slice would
+    favour the first classes), all of it for the VAE. Of these, the last `guided` are drawn by guided
+    generation: a fresh latent (z_guide) with the image's own encoder features as the cross-attention
+    context; the others are reconstructed from their encoding alone.
+    """
+
+    z: torch.Tensor | None
+    encoded: torch.Tensor
+    guided: int
+    z_guide: torch.Tensor | None
+
+    @property
+    def reconstructed(self) -> int:
+        """How many encoded images (the first ones) are reconstructed from their encoding."""
+        return len(self.encoded) - self.guided
+
+    @classmethod
+    def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True
+             ) -> "StepPlan":
+        z = torch.randn(n, args.z_dim, device=device) if adversarial else None
+        encoded = (torch.randperm(n, device=device)[:max(round(n * t.enc_fraction), 1)] if adversarial
+                   else torch.arange(n, device=device))
+        if not (args.cross_attn_res and args.encoder):
+            return cls(z, encoded, 0, None)
+        guided = min(len(encoded), max(1, round(t.guide_fraction * len(encoded))))   # at least one: DDP needs
+                                                                                     # every parameter used
+        return cls(z, encoded, guided, torch.randn(guided, args.z_dim, device=device))
+
+
+class GeneratorStep(nn.Module):
+    """The three generator paths of a step in one forward (DDP expects one forward per backward).
+
+    Generation: z -> G(z), no context; these are the images D judges.
+    Encoder path, on the encoded real images x: reconstruction x -> E -> z_x -> G(z_x) with no context,
+    so z must carry the content; and guided generation, a fresh z with x's own encoder features as the
+    cross-attention context, so the content can only come through cross-attention: it learns to copy
+    a reference, which is what guidance by another image uses. (The features are not shifted: the
+    target is the unshifted image, and an unknown shift only teaches a blur.)
+    The paths run as one batch through G, [free, reconstructed, guided]: one set of kernel launches,
+    with cross-attention computed for the guided rows only.
+    """
+
+    def __init__(self, G: Generator, E: nn.Module | None):
+        super().__init__()
+        self.G, self.E = G, E
+
+    def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x_in: torch.Tensor, y_in: torch.Tensor | None,
+                plan: StepPlan) -> tuple[torch.Tensor | None, ...]:
+        """z, y: the free fakes' latents and labels; x_in, y_in: the encoded real images (x[plan.encoded]).
+        -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
+        if self.E is None:
+            return self.G(z, y), None, None, None
+        mu, logvar, features = self.E(x_in)                    # a GAN encodes enc_fraction of its batch: the cost of E
+        z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
+        context = None
+        if plan.guided:
+            n = plan.reconstructed
+            z_enc = torch.cat([z_enc[:n], plan.z_guide.to(z_enc.dtype)])
+            context = {s: f[n:] for s, f in features.items()}
+        if z is None:                                          # the VAE: the encoder path only
+            return None, self.G(z_enc, y_in, context), mu, logvar
+        out = self.G(torch.cat([z, z_enc]), None if y is None else torch.cat([y, y_in]), context)
+        fake, x_enc = out.split([len(z), len(z_enc)])
+        return fake, x_enc, mu, logvar
+
+
+def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
+                       x: torch.Tensor, labels: torch.Tensor, separate_passes: bool, lecam: losses.LeCam | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One D update on a real batch and as many fakes; returns (scores on reals, scores on fakes, loss).
+
+    labels are the real batch's classes; D and G see them only when conditional. lecam: its anchors, when
+    train.lecam_weight > 0.
+    """
+    y = labels if nets.args.n_classes else None
+    with torch.no_grad():
+        fake = nets.G(torch.randn(len(x), nets.args.z_dim, device=x.device), y)
+    if separate_passes:   # a D with batch norm must see pure batches, as in its G step
+        d_real = d_train(diff_augment(x, t.diffaug), y).float()
+        d_fake = d_train(diff_augment(fake, t.diffaug), y).float()
+    else:                 # one pass over reals and fakes: one set of kernel launches, one SN update
+        scores = d_train(diff_augment(torch.cat([x, fake]), t.diffaug), None if y is None else y.repeat(2))
+        d_real, d_fake = scores.float().chunk(2)
+    loss_d = losses.adversarial_d(t.loss, d_real, d_fake)
+    if lecam is not None:
+        loss_d = loss_d + t.lecam_weight * lecam(d_real, d_fake)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    return d_real, d_fake, loss_d
