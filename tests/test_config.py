@@ -44,7 +44,7 @@ def test_bad_values_get_a_message_that_names_the_fix(overrides, message):
 
 
 def test_unknown_preset():
-    with pytest.raises(ConfigError, match="unknown preset 'fast'.*smoke, quick, full, paper"):
+    with pytest.raises(ConfigError, match="unknown preset 'fast'.*smoke, quick, full, photos, paper"):
         get_config("fast")
 
 
