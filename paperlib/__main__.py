@@ -1,4 +1,7 @@
-"""Command line: python -m paperlib {train,sample,edit,chain,figures,data} ...; defaults come from core/config.py and core/presets.py."""
+"""Command line: python -m paperlib {train,sample,edit,chain,figures,data} ...; defaults come from core/presets.py.
+
+Each command imports what it needs inside its function, so `edit` and `sample` start without papermill and matplotlib.
+"""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
-"""Checkpoints: written atomically, loaded safely (weights_only), rebuildable from the file alone.
+"""Checkpoints: written atomically, loaded safely (weights_only), rebuildable from the file alone; a run's latest
+one, and another run's weights as the start of a new one (transfer learning).
 
 A checkpoint is a dict of plain data and tensors: `config` (the run's Config as a dict),
 `model_args`, `step`, the state dicts of G, G_ema, D, E and the optimizers, and the RNG states.
