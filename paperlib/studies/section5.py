@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from ..core import paths
-from ..core.config import Config, DataConfig
+from ..core.config import Config, DataConfig, TrainConfig
 from ..core.errors import DataError
 from ..core.presets import get_config, get_preset
 from ..core.recipes import MAIN, model_config
@@ -31,6 +31,8 @@ from ..model.checkpoint import latest_checkpoint, networks_from_checkpoint
 from ..training.train import train
 
 
+_LR_G, _LR_D = TrainConfig.lr_g, TrainConfig.lr_d
+
 # §5.1: name -> (what changes, config overrides on our model)
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "base": ("our model at the study budget", {}),
@@ -38,8 +40,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "ch32": ("twice the width (model.ch=32)", {"model.ch": 32}),
     "depth2": ("two convolutions per feature-map side (model.depth=2)", {"model.depth": 2}),
     "size64": ("64 px images (attention stays at the 8 px feature maps)", {"data.image_size": 64}),
-    "lr_low": ("learning rates halved", {"train.lr_g": 1e-4, "train.lr_d": 2e-4}),
-    "lr_high": ("learning rates doubled", {"train.lr_g": 4e-4, "train.lr_d": 8e-4}),
+    "lr_low": ("learning rates halved", {"train.lr_g": _LR_G / 2, "train.lr_d": _LR_D / 2}),
+    "lr_high": ("learning rates doubled", {"train.lr_g": _LR_G * 2, "train.lr_d": _LR_D * 2}),
     "attn4": ("self-attention at 4 px instead of 8", {"model.attn_res": (4,)}),
     "attn16": ("self-attention at 16 px instead of 8", {"model.attn_res": (16,)}),
     "attn_none": ("no self-attention (cross-attention kept)", {"model.attn_res": ()}),
