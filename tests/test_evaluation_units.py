@@ -106,3 +106,44 @@ def test_the_editing_examples_have_their_shapes_and_strength_zero_is_the_reconst
     for row in out["attribute"]:                     # strength 0 is E -> G of one of the face images (to a grey
         assert any(np.abs(row[0].astype(int) - r).max() <= 1 for r in recs)   # level: batch sizes differ)
     assert "guided" not in figure_data.editing_examples(_fresh(smoke_cfg, "noattn"), holdout)
+
+
+class _PixelEncoder(nn.Module):
+    """A stand-in encoder: an image's latent is its pixels (no context features)."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        return x.flatten(1), torch.zeros_like(x.flatten(1)), {}
+
+
+class _PixelDecoder(nn.Module):
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, context: dict | None = None) -> torch.Tensor:
+        return z.view(-1, 3, 4, 4)
+
+
+def test_attribute_edit_scores_count_flips_to_b_and_kept_identities(space):
+    """Latents are pixels, the judge reads the brightest channel: red images moved by the blue class's mean
+    minus the red class's become blue (judged B) and land nearer the blue images than their own source."""
+    from types import SimpleNamespace
+
+    from paperlib.data.datasets import ImageSet
+    from paperlib.evaluation.edits import attribute_edit_scores
+
+    def colour(channel: int, n: int, start: int) -> torch.Tensor:
+        images = torch.zeros(n, 3, 4, 4, dtype=torch.uint8)
+        images[:, channel] = (start + 10 * torch.arange(n)).view(n, 1, 1).to(torch.uint8)
+        return images
+
+    def image_set(n: int, start: int) -> ImageSet:
+        images = torch.cat([colour(2, n, start), colour(0, n, start)])        # blue first: sources are not 0..n-1
+        return ImageSet(images, torch.tensor([2] * n + [0] * n), ["red", "green", "blue"],
+                        [str(i) for i in range(2 * n)], "colours")
+
+    nets = SimpleNamespace(E=_PixelEncoder(), G_ema=_PixelDecoder(), args=SimpleNamespace(n_classes=3),
+                           check_images=lambda x: None)
+    table = attribute_edit_scores(nets, space, image_set(6, 150), image_set(4, 160), without=0, with_=2)
+    at = table.set_index("strength")
+    assert at.loc[0.0, ["judged_b", "identity_kept", "mean_abs_pixel_change"]].tolist() == [0.0, 1.0, 0.0]
+    assert at.loc[1.0, "judged_b"] == 1.0 and at.loc[1.0, "identity_kept"] == 0.0
+    assert at.loc[1.0, "mean_abs_pixel_change"] == pytest.approx(175 / 127.5 * 2 / 3 / 2)   # two channels moved
+    assert (table["n_edited"] == 4).all()
+    assert table["identity_chance"].tolist() == [1 / 8, 1 / 8]

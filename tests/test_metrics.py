@@ -9,7 +9,8 @@ import torch
 
 from paperlib import CheckpointError
 from paperlib.core.errors import WeightsUnavailable
-from paperlib.evaluation.features import domain_space, inception_space, load_domain_classifier, train_domain_classifier
+from paperlib.evaluation.features import (ROTATIONS, domain_space, inception_space, load_domain_classifier, rotated,
+                                         train_domain_classifier)
 from paperlib.evaluation.metrics import frechet_distance, reconstruction_metrics, sample_metrics
 
 
@@ -92,3 +93,26 @@ def test_an_inception_api_break_is_not_reported_as_missing_weights(monkeypatch):
     monkeypatch.setattr(fid, "NoTrainInceptionV3", changed_signature)
     with pytest.raises(TypeError, match="features_list"):
         inception_space()
+
+
+def test_a_one_class_folder_gets_a_classifier_of_quarter_turns(tmp_path):
+    """A flat folder has no labels: the domain classifier learns which way up an image is, which it can only do
+    from what the images show (here a bright bar along each photo's top edge)."""
+    from PIL import Image
+
+    from paperlib import get_config
+    rng = np.random.default_rng(0)
+    (tmp_path / "photos").mkdir()
+    for i in range(40):
+        pixels = rng.integers(0, 120, (20, 20, 3), dtype=np.uint8)
+        pixels[:4] = 255
+        Image.fromarray(pixels).save(tmp_path / "photos" / f"{i:02d}.png")
+    data = get_config("smoke", **{"data.name": "folder", "data.root": str(tmp_path / "photos"),
+                                  "data.holdout_fraction": 0.3}).data
+    meta = train_domain_classifier(data, tmp_path / "clf.pt", steps=60, batch_size=32)
+    assert meta["task"] == "rotation" and meta["class_names"] == list(ROTATIONS)
+    assert meta["holdout_accuracy"] > 0.9                     # chance: 0.25
+    assert "rotation task" in domain_space(tmp_path / "clf.pt").note
+    x = torch.arange(4.0).view(1, 1, 2, 2).repeat(2, 3, 1, 1)
+    turned = rotated(x, torch.tensor([0, 1]))
+    assert torch.equal(turned[0], x[0]) and turned[1, 0].tolist() == [[1.0, 3.0], [0.0, 2.0]]   # a quarter turn

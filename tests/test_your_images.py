@@ -78,3 +78,8 @@ def test_the_explorer_redraws_when_a_control_moves(tmp_path, editor, smoke_cfg):
     assert after[1] != before[1] and after[0] == before[0]                  # the edit moved, the photo did not
     row.value = 0.05
     assert images[3].value != after[3] or images[4].value != after[4]        # an attention map follows the query
+    moved = [i.value for i in images]
+    click = {"event": "click", "dataX": 16.0, "dataY": 144.0}                # as ipyevents sends it from the browser
+    box.clicks._handle_mouse_msg(None, click, [])
+    assert (row.value, query.children[1].value) == (0.9, 0.1)               # the click is the query point
+    assert images[2].value != moved[2] and images[0].value == moved[0]       # its cross moved on the guided view

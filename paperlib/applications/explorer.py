@@ -1,9 +1,9 @@
 """An interactive explorer of the edits, in ipywidgets (the JupyterLab standard), over photo_editing's functions.
 
-Pick a photo, move the attribute strength, pick a reference, and move the query point to see where each
-cross-attention layer of the guided decode looks in the reference. Every view calls the functions of the
-`edit` command and of notebook 08's static figures, which remain the record: a widget's state is not saved
-with the notebook.
+Pick a photo, move the attribute strength, pick a reference, and click a query point on the guided image
+(ipyevents; or move the two query sliders) to see where each cross-attention layer of the guided decode
+looks in the reference. Every view calls the functions of the `edit` command and of notebook 08's static
+figures, which remain the record: a widget's state is not saved with the notebook.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from matplotlib import colormaps
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from ..model import editing
 from . import photo_editing
@@ -49,6 +49,15 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _marked(img: Image.Image, query: tuple[float, float]) -> Image.Image:
+    """The view of img with a cross at the query point (row, column as shares of the side)."""
+    view = img.resize((VIEW, VIEW), Image.Resampling.NEAREST)
+    r, c = int(query[0] * VIEW), int(query[1] * VIEW)
+    ImageDraw.Draw(view).line([(c - 6, r), (c + 6, r)], fill="red", width=2)
+    ImageDraw.Draw(view).line([(c, r - 6), (c, r + 6)], fill="red", width=2)
+    return view
+
+
 def _overlay(reference: torch.Tensor, weights: np.ndarray) -> Image.Image:
     """The reference (3, S, S) under its attention weights (viridis, half transparent)."""
     base = to_pil(reference).resize((VIEW, VIEW), Image.Resampling.NEAREST).convert("RGBA")
@@ -60,8 +69,10 @@ def _overlay(reference: torch.Tensor, weights: np.ndarray) -> Image.Image:
 
 def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders: tuple[Path, Path] | None) -> Any:
     """The explorer widget (an ipywidgets.VBox): photo, attribute strength, reference and query point controls
-    over the photo, its attribute edit, the guided decode and each cross-attention layer's map."""
+    over the photo, its attribute edit, the guided decode and each cross-attention layer's map. Its `clicks`
+    attribute is the ipyevents Event that turns a click on the guided image into the query point."""
     import ipywidgets as w
+    from ipyevents import Event
 
     low, high = photo_editing.STRENGTH_RANGE
     along = photo_editing.attribute_between(editor, *attribute_folders) if attribute_folders else None
@@ -85,15 +96,29 @@ def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders
         guided = photo_editing.guide(editor, pick.value, reference.value)
         views["photo"].value = _png(to_pil(x[0]))
         views["edited"].value = _png(to_pil(edit.squares[0]))
-        views["guided"].value = _png(to_pil(guided.squares[0]))
+        views["guided"].value = _png(_marked(to_pil(guided.squares[0]), (row.value, column.value)))
         for name, weights in cross_attention_at(editor, pick.value, reference.value, (row.value, column.value)).items():
             maps[name].value = _png(_overlay(ref[0], weights))
         shown = {**{f"edit: {k}": v for k, v in edit.numbers.items()},
                  **{f"guide: {k}": v for k, v in guided.numbers.items() if k != "label"}}
         numbers.value = "<br>".join(f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in shown.items())
 
+    def query_at(event: dict[str, Any]) -> None:
+        """A click on the guided image moves the query there (dataX/Y: the view's own pixel coordinates)."""
+        for slider in (row, column):                       # one redraw for both sliders, not one each
+            slider.unobserve(update, names="value")
+        row.value = min(max(event["dataY"] / VIEW, row.min), row.max)
+        column.value = min(max(event["dataX"] / VIEW, column.min), column.max)
+        for slider in (row, column):
+            slider.observe(update, names="value")
+        update()
+
     for control in (pick, reference, strength, row, column):
         control.observe(update, names="value")
+    clicks = Event(source=views["guided"], watched_events=["click"])
+    clicks.on_dom_event(query_at)
     update()
     titled = [w.VBox([w.Label(name), view]) for name, view in {**views, **maps}.items()]
-    return w.VBox([w.HBox([pick, reference]), w.HBox([strength]), w.HBox([row, column]), w.HBox(titled), numbers])
+    box = w.VBox([w.HBox([pick, reference]), w.HBox([strength]), w.HBox([row, column]), w.HBox(titled), numbers])
+    box.clicks = clicks
+    return box

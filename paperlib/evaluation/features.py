@@ -1,8 +1,11 @@
 """The feature spaces every sample-quality metric is computed in.
 
 - "domain": the penultimate layer of `DomainClassifier`, a small CNN trained in the project on the
-  data set's own labels (OpenMoji: the Unicode group of every glyph). Offline, fast, and sensitive
-  to what the images depict; its numbers are NOT comparable with Inception FIDs in the literature.
+  data set's own labels (OpenMoji: the Unicode group of every glyph), or, for a set of one class (a
+  flat folder of face photos), on predicting which of four rotations an image was given (RotNet,
+  Gidaris et al. 2018; the self-supervision of SS-GAN): a face's layout, eyes above mouth, is what
+  that task learns. Offline, fast, and sensitive to what the images depict; its numbers are NOT
+  comparable with Inception FIDs in the literature.
 - "inception": the standard FID InceptionV3 (torch-fidelity's weights through torchmetrics). It needs
   the weights file: fetched once on a machine with internet, or read from `weights_path`.
 """
@@ -69,30 +72,47 @@ def train_domain_classifier(data: DataConfig, path: Path, steps: int, seed: int 
         return _train_domain_classifier(data, path, steps, seed, batch_size)
 
 
+ROTATIONS = ("upright", "rotated 90", "rotated 180", "rotated 270")   # the task's classes for a one-class set
+
+
+def rotated(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    """A one-class set's task: image i turned by turns[i] quarter turns (0..3), counter-clockwise."""
+    return torch.stack([torch.rot90(img, int(k), dims=(1, 2)) for img, k in zip(x, turns)])
+
+
 def _train_domain_classifier(data: DataConfig, path: Path, steps: int, seed: int, batch_size: int) -> dict[str, Any]:
     cfg = classifier_data(data)
     train, held = load_dataset(cfg, "train"), load_dataset(cfg, "holdout")
-    net = DomainClassifier(train.num_classes)
+    by_rotation = train.num_classes == 1              # no labels to learn: learn the image's orientation instead
+    class_names = list(ROTATIONS if by_rotation else train.class_names)
+    net = DomainClassifier(len(class_names))
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
     net.train()
     for step in range(steps):
         idx = batch_indices(step, len(train), batch_size, seed)
         x, y = train.batch(idx)
+        if by_rotation:
+            y = torch.randint(len(ROTATIONS), (len(x),))
+            x = rotated(x, y)
         loss = F.cross_entropy(net(diff_augment(x, "translation")), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         schedule.step()
     net.eval()
+    x_held, y_held = held.batch(slice(None))
+    if by_rotation:                                   # every held-out image in each of the four orientations
+        y_held = torch.arange(len(ROTATIONS)).repeat_interleave(len(x_held))
+        x_held = rotated(x_held.repeat(len(ROTATIONS), 1, 1, 1), y_held)
     with torch.no_grad():
-        pred = torch.cat([net(held.batch(slice(i, i + 512))[0]).argmax(1)
-                          for i in range(0, len(held), 512)])
-    correct = (pred == held.labels).float()
-    per_class = [correct[held.labels == k].mean().item() for k in range(train.num_classes) if (held.labels == k).any()]
-    meta = {"data": cfg.__dict__, "class_names": list(train.class_names), "steps": steps, "seed": seed,
-            "n_train": len(train), "n_holdout": len(held), "holdout_accuracy": correct.mean().item(),
-            "holdout_balanced_accuracy": float(np.mean(per_class)), "final_loss": loss.item()}
+        pred = torch.cat([net(x_held[i:i + 512]).argmax(1) for i in range(0, len(x_held), 512)])
+    correct = (pred == y_held).float()
+    per_class = [correct[y_held == k].mean().item() for k in range(len(class_names)) if (y_held == k).any()]
+    meta = {"data": cfg.__dict__, "task": "rotation" if by_rotation else "labels", "class_names": class_names,
+            "steps": steps, "seed": seed, "n_train": len(train), "n_holdout": len(held),
+            "holdout_accuracy": correct.mean().item(), "holdout_balanced_accuracy": float(np.mean(per_class)),
+            "final_loss": loss.item()}
     save_checkpoint(path, {"classifier": net.state_dict(), "meta": meta})
     return meta
 
@@ -164,7 +184,8 @@ class FeatureSpace:
 
 def domain_space(path: Path) -> FeatureSpace:
     net, meta = load_domain_classifier(path)
-    return FeatureSpace("domain", net, f"domain classifier ({len(meta['class_names'])} classes, held-out accuracy "
+    task = "rotation task" if meta.get("task") == "rotation" else f"{len(meta['class_names'])} classes"
+    return FeatureSpace("domain", net, f"domain classifier ({task}, held-out accuracy "
                                        f"{meta['holdout_accuracy']:.3f}); not comparable with Inception FID",
                        meta["data"]["image_size"])
 
