@@ -35,7 +35,7 @@ nbformat.write(nb, out)
 EOF
 
 PORT=18888
-"$VENV/bin/jupyter" lab --no-browser --port "$PORT" --ServerApp.token= --ServerApp.password= \
+"$VENV/bin/jupyter" lab --no-browser --allow-root --port "$PORT" --ServerApp.token= --ServerApp.password= \
     --ServerApp.root_dir="$WORK" >"$WORK/lab.log" 2>&1 &
 LAB=$!
 for _ in $(seq 60); do curl -s "http://127.0.0.1:$PORT/api" >/dev/null && break; sleep 1; done
