@@ -53,8 +53,9 @@ def _marked(img: Image.Image, query: tuple[float, float]) -> Image.Image:
     """The view of img with a cross at the query point (row, column as shares of the side)."""
     view = img.resize((VIEW, VIEW), Image.Resampling.NEAREST)
     r, c = int(query[0] * VIEW), int(query[1] * VIEW)
-    ImageDraw.Draw(view).line([(c - 6, r), (c + 6, r)], fill="red", width=2)
-    ImageDraw.Draw(view).line([(c, r - 6), (c, r + 6)], fill="red", width=2)
+    draw = ImageDraw.Draw(view)
+    draw.line([(c - 6, r), (c + 6, r)], fill="red", width=2)
+    draw.line([(c, r - 6), (c, r + 6)], fill="red", width=2)
     return view
 
 

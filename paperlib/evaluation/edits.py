@@ -41,8 +41,8 @@ def attribute_edit_scores(nets: Networks, judge: FeatureSpace, train: ImageSet, 
                           with_: int, strengths: tuple[float, ...] = (0.0, 1.0)) -> pd.DataFrame:
     """One row per strength (EDIT_SCORE_COLUMNS) for the attribute from class `without` to class `with_`;
     the judge's logits must index the data set's classes."""
-    def images(data: ImageSet, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return data.batch((data.labels == k).nonzero().squeeze(1))
+    def images(data: ImageSet, k: int) -> torch.Tensor:
+        return data.batch((data.labels == k).nonzero().squeeze(1))[0]
 
     def encode(x: torch.Tensor) -> torch.Tensor:             # in chunks: a photo folder holds thousands
         return torch.cat([editing.encode(nets, x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)])
@@ -50,7 +50,7 @@ def attribute_edit_scores(nets: Networks, judge: FeatureSpace, train: ImageSet, 
     def decoded(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.cat([decode(nets, z[i:i + CHUNK], y[i:i + CHUNK]) for i in range(0, len(z), CHUNK)])
 
-    vector = encode(images(train, with_)[0]).mean(0) - encode(images(train, without)[0]).mean(0)
+    vector = encode(images(train, with_)).mean(0) - encode(images(train, without)).mean(0)
     sources = (holdout.labels == without).nonzero().squeeze(1)
     x, y = holdout.batch(sources)
     z = encode(x)
