@@ -102,6 +102,12 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "lecam": ("attngan", "LeCam regularisation of D, weight 0.3 (Tseng et al. 2021's setting with DiffAugment)",
               {"train.lecam_weight": 0.3}),
     "lecam_01": ("attngan", "LeCam regularisation of D, weight 0.1", {"train.lecam_weight": 0.1}),
+    "rec40": ("attngan", "reconstruction weight 40 instead of 10 (is z-only PSNR held back by the adversarial loss?)",
+              {"train.rec_weight": 40.0}),
+    "rec_mse80": ("attngan", "MSE reconstruction loss, weight 80 (PSNR's own loss; L1 at 40's gradient scale)",
+                  {"train.rec_loss": "mse", "train.rec_weight": 80.0}),
+    "rec40_guide_quarter": ("attngan", "rec40 with a quarter of the encoded images guided (more reconstructed)",
+                            {"train.rec_weight": 40.0, "train.guide_fraction": 0.25}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }
