@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from paperlib.report import figures
@@ -59,12 +60,13 @@ def test_one_class_has_no_attribute_columns_and_one_photo_is_refused(tmp_path, e
 
 
 def test_the_explorer_redraws_when_a_control_moves(tmp_path, editor, smoke_cfg):
-    from paperlib.applications.explorer import cross_attention_at, explorer
+    from paperlib.applications.explorer import explorer, guided_with_attention
 
     holdout = load_dataset(smoke_cfg.data, "holdout")
     by_class = photo_editing.example_photos(smoke_cfg.data, holdout, tmp_path, per_class=2)
     photos = [p for files in by_class.values() for p in files]
-    maps = cross_attention_at(editor, photos[0], photos[1], (0.5, 0.5))
+    guided, maps = guided_with_attention(editor, photos[0], photos[1], (0.5, 0.5))
+    assert torch.equal(guided.squares, photo_editing.guide(editor, photos[0], photos[1]).squares)  # the edit's path
     assert set(maps) == {"cross4", "cross8"} and maps["cross8"].shape == (8, 8)
     assert abs(maps["cross8"].sum() - 1) < 1e-4                              # a distribution over the reference
     box = explorer(editor, photos, (tmp_path / "face", tmp_path / "animal"))

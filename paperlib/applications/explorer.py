@@ -25,22 +25,20 @@ VIEW = 160   # side of each image in the explorer, pixels (nearest-neighbour ups
 
 
 @torch.no_grad()
-def cross_attention_at(editor: photo_editing.Editor, photo: Path, reference: Path, query: tuple[float, float]
-                       ) -> dict[str, np.ndarray]:
-    """Where the guided decode of `photo` (its latent, the reference's encoder features) looks in the reference:
-    for the query point (row, column, as shares of the side), each cross-attention layer's weights over the
-    reference's positions, {"cross<side>": (side, side)}, averaged over heads."""
-    x, _ = photo_editing.read(editor, photo)
-    ref, _ = photo_editing.read(editor, reference)
-    y, _ = photo_editing.choose_label(editor, x)
+def guided_with_attention(editor: photo_editing.Editor, photo: Path, reference: Path, query: tuple[float, float]
+                          ) -> tuple[photo_editing.Edit, dict[str, np.ndarray]]:
+    """The guided decode of `photo` (its latent, the reference's encoder features; the `edit --guide` path) and,
+    recorded during that one decode, where it looks in the reference: for the query point (row, column, as
+    shares of the side), each cross-attention layer's weights over the reference's positions,
+    {"cross<side>": (side, side)}, averaged over heads."""
     with recording_attention({f"cross{r}": m for r, m in editor.nets.G_ema.cross_attn.items()}) as captured:
-        editing.guided(editor.nets, editing.encode(editor.nets, x), y, ref)
+        guided = photo_editing.guide(editor, photo, reference)
     maps = {}
     for name, attn in captured.items():                                     # attn (1, N, M)
         n, m = int(round(attn.shape[1] ** 0.5)), int(round(attn.shape[2] ** 0.5))
         index = min(int(query[0] * n), n - 1) * n + min(int(query[1] * n), n - 1)
         maps[name] = attn[0, index].reshape(m, m).float().numpy()
-    return maps
+    return guided, maps
 
 
 def _png(img: Image.Image) -> bytes:
@@ -94,12 +92,12 @@ def explorer(editor: photo_editing.Editor, photos: list[Path], attribute_folders
         ref, _ = photo_editing.read(editor, reference.value)
         edit = (photo_editing.attribute(editor, pick.value, along, strength.value) if along
                 else photo_editing.reconstruct(editor, pick.value))
-        guided = photo_editing.guide(editor, pick.value, reference.value)
+        guided, weights = guided_with_attention(editor, pick.value, reference.value, (row.value, column.value))
         views["photo"].value = _png(to_pil(x[0]))
         views["edited"].value = _png(to_pil(edit.squares[0]))
         views["guided"].value = _png(_marked(to_pil(guided.squares[0]), (row.value, column.value)))
-        for name, weights in cross_attention_at(editor, pick.value, reference.value, (row.value, column.value)).items():
-            maps[name].value = _png(_overlay(ref[0], weights))
+        for name, layer_weights in weights.items():
+            maps[name].value = _png(_overlay(ref[0], layer_weights))
         shown = {**{f"edit: {k}": v for k, v in edit.numbers.items()},
                  **{f"guide: {k}": v for k, v in guided.numbers.items() if k != "label"}}
         numbers.value = "<br>".join(f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in shown.items())

@@ -187,9 +187,14 @@ def recording_attention(layers: dict[str, nn.Module]) -> Iterator[dict[str, torc
     """While open, every forward of a named attention layer records its weights (B, N, M), averaged over heads,
     under its name: self-attention over its own input, cross-attention over its context."""
     captured: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: captured.__setitem__(
-        name, mod.attend(inp[0], inp[1] if len(inp) > 1 else inp[0], return_attention=True)[1]))
-        for name, m in layers.items()]
+
+    def record(module: nn.Module, inputs: tuple, _: torch.Tensor, name: str) -> None:
+        context = inputs[1] if len(inputs) > 1 else inputs[0]
+        if context is not None:           # a cross-attention layer called without context did not attend
+            captured[name] = module.attend(inputs[0], context, return_attention=True)[1]
+
+    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: record(mod, inp, out, name))
+             for name, m in layers.items()]
     try:
         yield captured
     finally:
