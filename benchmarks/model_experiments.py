@@ -108,8 +108,6 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                   {"train.rec_loss": "mse", "train.rec_weight": 80.0}),
     "rec_mse40": ("attngan", "MSE reconstruction loss, weight 40 (about L1 at 20's gradient scale)",
                   {"train.rec_loss": "mse", "train.rec_weight": 40.0}),
-    "rec40_guide_quarter": ("attngan", "rec40 with a quarter of the encoded images guided (more reconstructed)",
-                            {"train.rec_weight": 40.0, "train.guide_fraction": 0.25}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }

@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from .layers import sn_conv
 
@@ -188,13 +189,12 @@ def recording_attention(layers: dict[str, nn.Module]) -> Iterator[dict[str, torc
     under its name: self-attention over its own input, cross-attention over its context."""
     captured: dict[str, torch.Tensor] = {}
 
-    def record(module: nn.Module, inputs: tuple, _: torch.Tensor, name: str) -> None:
+    def record(name: str, module: nn.Module, inputs: tuple, _: torch.Tensor) -> None:
         context = inputs[1] if len(inputs) > 1 else inputs[0]
         if context is not None:           # a cross-attention layer called without context did not attend
             captured[name] = module.attend(inputs[0], context, return_attention=True)[1]
 
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: record(mod, inp, out, name))
-             for name, m in layers.items()]
+    hooks = [m.register_forward_hook(partial(record, name)) for name, m in layers.items()]
     try:
         yield captured
     finally:
