@@ -12,20 +12,38 @@ Subpackages in the order data flows; each imports only from those above it in th
   studies/       the comparison 03 trains, and the §4.2 and §5 studies 07 runs
   report/        figure data, figures, `make figures`, and the notebook chain
 """
-from .core.config import Config, DataConfig, ModelConfig, TrainConfig
-from .core.errors import CheckpointError, ConfigError, DataError, InputError, PaperlibError, TrainingDiverged
-from .core.presets import PRESETS, get_config
-from .data.datasets import ImageSet, load_dataset
-from .model.args import ModelArgs
-from .model.attention import CrossAttention2d, SelfAttention2d
-from .model.attngan import Discriminator, Encoder, Generator
-from .model.checkpoint import load_checkpoint, networks_from_checkpoint
-from .model.networks import Networks
-from .model.sampling import generate, reconstruct
-from .training.augment import diff_augment
-from .training.train import train
+from __future__ import annotations
 
-__all__ = ["CrossAttention2d", "SelfAttention2d", "diff_augment", "load_checkpoint", "networks_from_checkpoint",
-           "PRESETS", "Config", "DataConfig", "ModelConfig", "TrainConfig", "get_config", "ImageSet",
-           "load_dataset", "CheckpointError", "ConfigError", "DataError", "InputError", "PaperlibError", "TrainingDiverged",
-           "Discriminator", "Encoder", "Generator", "ModelArgs", "Networks", "generate", "reconstruct", "train"]
+import importlib
+from typing import Any
+
+# public name -> the module that defines it, imported on first use (PEP 562): `python -m paperlib edit` then loads
+# the model and the photo code only, not training, torchvision and the metrics
+_EXPORTS = {
+    "Config": "core.config", "DataConfig": "core.config", "ModelConfig": "core.config", "TrainConfig": "core.config",
+    "CheckpointError": "core.errors", "ConfigError": "core.errors", "DataError": "core.errors",
+    "InputError": "core.errors", "PaperlibError": "core.errors", "TrainingDiverged": "core.errors",
+    "PRESETS": "core.presets", "get_config": "core.presets",
+    "ImageSet": "data.datasets", "load_dataset": "data.datasets",
+    "ModelArgs": "model.args",
+    "CrossAttention2d": "model.attention", "SelfAttention2d": "model.attention",
+    "Discriminator": "model.attngan", "Encoder": "model.attngan", "Generator": "model.attngan",
+    "load_checkpoint": "model.checkpoint", "networks_from_checkpoint": "model.checkpoint",
+    "Networks": "model.networks",
+    "generate": "model.sampling", "reconstruct": "model.sampling",
+    "diff_augment": "training.augment",
+    "train": "training.train",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'paperlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value          # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -109,3 +109,25 @@ def test_the_project_root_is_found_from_the_package_without_the_environment_vari
     monkeypatch.delenv("PAPERLIB_ROOT", raising=False)
     monkeypatch.chdir(tmp_path)
     assert paths.project_root() == PACKAGE.parent
+
+
+def test_every_public_name_resolves_and_an_unknown_one_is_an_attribute_error():
+    import paperlib
+
+    for name in paperlib.__all__:
+        assert name == "PRESETS" or getattr(paperlib, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        paperlib.nope
+
+
+def test_the_edit_command_starts_without_training_and_metric_libraries():
+    """`python -m paperlib edit` imports only the model and the photo code: issue 13 wants one edit in 2 s."""
+    import subprocess
+    import sys
+
+    heavy = ("torchvision", "torchmetrics", "pandas", "matplotlib", "scipy", "prdc", "papermill")
+    code = ("import sys, paperlib.__main__; "
+            f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent).stdout.split()
+    assert loaded == []

@@ -11,7 +11,7 @@ from paperlib import CheckpointError
 from paperlib.core.errors import WeightsUnavailable
 from paperlib.evaluation.features import (ROTATIONS, domain_space, inception_space, load_domain_classifier, rotated,
                                          train_domain_classifier)
-from paperlib.evaluation.metrics import frechet_distance, reconstruction_metrics, sample_metrics
+from paperlib.evaluation.metrics import frechet_distance, reconstruction_metrics, sample_metrics, ssim
 
 
 def _gauss(n, d, mean=0.0, scale=1.0, seed=0):
@@ -51,6 +51,20 @@ def test_reconstruction_metrics_on_the_unit_scale():
     m = reconstruction_metrics(x, x + 0.2)            # 0.1 on the [0, 1] scale: MSE 0.01, PSNR 20 dB
     assert m["mse"] == pytest.approx(0.01, rel=1e-4) and m["psnr_db"] == pytest.approx(20, abs=1e-3)
     assert m["n_images"] == 4
+
+
+def test_psnr_and_ssim_match_torchmetrics():
+    from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    x_rec = (x + 0.3 * torch.randn_like(x)).clamp(-1, 1)
+    a, b = (x + 1) / 2, (x_rec + 1) / 2
+    ours = reconstruction_metrics(x, x_rec)["psnr_db"]
+    assert ours == pytest.approx(peak_signal_noise_ratio(b, a, data_range=1.0, reduction="none", dim=(1, 2, 3))
+                                 .mean().item(), abs=1e-4)
+    reference = structural_similarity_index_measure(b, a, data_range=1.0, reduction="none")
+    assert torch.allclose(ssim(x, x_rec), reference, atol=1e-5)
+    assert ssim(x, x).sub(1).abs().max() < 1e-5
 
 
 def test_domain_classifier_trains_saves_and_extracts_features(project_root, smoke_cfg, smoke_data, tmp_path):

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import torch
 from PIL import Image
-from torchmetrics.functional.image import structural_similarity_index_measure
 
 from ..model import editing
 from ..model.checkpoint import load_checkpoint, networks_from_checkpoint
 from ..core.config import DataConfig
 from ..data.datasets import ImageSet, data_root, folder_images, to_uint8
 from ..core.errors import DataError, InputError
-from ..evaluation.metrics import reconstruction_metrics
+from ..evaluation.metrics import reconstruction_metrics, ssim
 from ..model.networks import Networks
 from ..data.photos import TooSmall, paste_back, read_square, to_pil
 from ..model.sampling import decode
+
+if TYPE_CHECKING:       # pandas is imported by gallery() alone: the `edit` command does not need it
+    import pandas as pd
 
 STRENGTH_RANGE = (-2.0, 2.0)   # attribute strengths beyond it leave the latent region the model was trained on
 STRENGTH = 1.0                 # default attribute strength: the full difference of the two folders' means
@@ -94,9 +96,8 @@ def choose_label(editor: Editor, x: torch.Tensor, label: str | None = None) -> t
 
 def scores(x: torch.Tensor, edited: torch.Tensor, against: str) -> dict[str, float]:
     """PSNR (dB) and SSIM of `edited` against x, both (1, 3, S, S) in [-1, 1], named '<metric>_vs_<against>'."""
-    ssim = structural_similarity_index_measure((edited.clamp(-1, 1) + 1) / 2, (x + 1) / 2, data_range=1.0)
     return {f"psnr_vs_{against}_db": reconstruction_metrics(x, edited)["psnr_db"],
-            f"ssim_vs_{against}": float(ssim)}
+            f"ssim_vs_{against}": ssim(x, edited).mean().item()}
 
 
 def reconstruct(editor: Editor, image: Path | str, label: str | None = None) -> Edit:
@@ -242,6 +243,8 @@ def gallery(editor: Editor, photos: list[Path], attribute_folders: tuple[Path, P
     arrays.update({"strengths": np.array(strengths, np.float64),
                    "attribute_name": np.array(along.name if along else ""),
                    "names": np.array([Path(p).name for p in photos])})
+    import pandas as pd
+
     return arrays, pd.DataFrame(rows)
 
 
