@@ -50,13 +50,14 @@ def _train(args: argparse.Namespace) -> None:
 def _sample(args: argparse.Namespace) -> None:
     from torchvision.utils import save_image
 
-    from .model.checkpoint import load_checkpoint, networks_from_checkpoint
+    from .model.checkpoint import load_checkpoint, networks_from_state
     from .model.sampling import generate
 
-    nets = networks_from_checkpoint(args.ckpt)
+    state = load_checkpoint(args.ckpt)
+    nets = networks_from_state(state, args.ckpt)
     label = None
     if args.label is not None:
-        names = load_checkpoint(args.ckpt).get("class_names", [])
+        names = state.get("class_names", [])
         if args.label not in names:
             raise ConfigError(f"--label {args.label!r}: this model's classes are {', '.join(names) or 'none'}")
         label = names.index(args.label)

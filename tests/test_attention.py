@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from paperlib import CrossAttention2d, SelfAttention2d
-from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
+from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d, window_index
 
 
 def _pair(channels, value_half=False, context_channels=None):
@@ -125,3 +125,31 @@ def test_cross_attention_output_depends_on_the_context_image():
     ctx = torch.randn(1, 16, 8, 8, requires_grad=True)
     layer(x, ctx).sum().backward()
     assert ctx.grad.abs().sum() > 0
+
+
+def test_a_window_over_the_whole_map_equals_global_attention_with_the_same_bias():
+    """The windowed path computes the same attention as the dense one, restricted to the window."""
+    side, window = 6, 11                                   # 11 = 2 * 6 - 1: every query's window covers the map
+    local = _model_layer(MultiHeadCrossAttention2d, side=side, locality=0.7, window=window)
+    dense = _model_layer(MultiHeadCrossAttention2d, side=side, locality=0.7)
+    dense.load_state_dict({k: v for k, v in local.state_dict().items() if k != "bias"}, strict=False)
+    index = window_index(side, window)                     # the window bias, written out as a dense one
+    with torch.no_grad():
+        dense.bias.fill_(float("-inf"))
+        for n, m in zip(*(index >= 0).nonzero(as_tuple=True)):
+            dense.bias[:, n, index[n, m]] = local.bias[:, m]
+    x, ctx = torch.randn(2, 16, side, side), torch.randn(2, 16, side, side)
+    (y_local, a_local), (y_dense, a_dense) = (layer.attend(x, ctx, return_attention=True) for layer in (local, dense))
+    torch.testing.assert_close(y_local, y_dense, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(a_local, a_dense, atol=1e-6, rtol=1e-4)
+    torch.testing.assert_close(local(x, ctx), y_local)     # the training path returns the same
+
+
+def test_a_small_window_reads_only_the_cells_around_its_own_place():
+    layer = _model_layer(MultiHeadCrossAttention2d, side=8, locality=0.5, window=3)
+    x, ctx = torch.randn(1, 16, 8, 8), torch.randn(1, 16, 8, 8, requires_grad=True)
+    layer(x, ctx)[0, :, 0, 0].sum().backward()             # the top-left query
+    touched = ctx.grad[0].abs().sum(0).nonzero().tolist()
+    assert touched and all(r <= 1 and c <= 1 for r, c in touched)   # its 3 x 3 window, cut by the edge
+    _, attention = layer.attend(x, ctx.detach(), return_attention=True)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(1, 64))

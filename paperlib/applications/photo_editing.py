@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from ..model import editing
-from ..model.checkpoint import load_checkpoint, networks_from_checkpoint
+from ..model.checkpoint import load_checkpoint, networks_from_state
 from ..core.config import DataConfig
 from ..data.datasets import ImageSet, data_root, folder_images, to_uint8
 from ..core.errors import DataError, InputError
@@ -58,11 +58,12 @@ class Edit:
 
 def load_editor(ckpt: Path | str) -> Editor:
     """The checkpoint's networks, ready to edit; a clear error for a model without an encoder."""
-    nets = networks_from_checkpoint(ckpt).eval()
+    state = load_checkpoint(ckpt)
+    nets = networks_from_state(state, ckpt).eval()
     if nets.E is None:
         raise InputError(f"{ckpt} holds a model without an encoder ({nets.args.arch}); editing needs one: "
                          "give a checkpoint of the attention model (attngan) or the VAE")
-    names = list(load_checkpoint(ckpt).get("class_names", []))
+    names = list(state.get("class_names", []))
     return Editor(nets, names if len(names) == nets.args.n_classes else [str(k) for k in range(nets.args.n_classes)])
 
 

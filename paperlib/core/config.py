@@ -63,6 +63,9 @@ class ModelConfig:
                                            # 8 cost 3x 2 heads of 16 at 16x16, for the same scores
     cross_locality: float = 0.5            # cross-attention's learned position bias starts as a Gaussian of this
                                            # width (in cells) around the query's own place; 0 = no bias
+    cross_window: int = 0                  # > 0 (odd): each cross-attention query reads only this many cells square
+                                           # around its own place in the reference, at a cost linear in the map;
+                                           # 0 = the whole map (the dense bias's cost grows with its square)
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
     g_norm: str = "pixel"                  # G's per-image feature norm before each FiLM: pixel (ProGAN's PixelNorm)
                                            # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN)
@@ -99,6 +102,9 @@ class ModelConfig:
             raise ConfigError(f"model.ch={self.ch}: use a multiple of model.heads={self.heads} (each head gets C / heads)")
         if not (math.isfinite(self.cross_locality) and self.cross_locality >= 0):
             raise ConfigError(f"model.cross_locality={self.cross_locality}: use a width in cells >= 0, e.g. 0.5 (0: none)")
+        if self.cross_window < 0 or (self.cross_window and self.cross_window % 2 == 0):
+            raise ConfigError(f"model.cross_window={self.cross_window}: use an odd number of cells, e.g. 5 (0: the "
+                              "whole map)")
 
 
 @dataclass(frozen=True)

@@ -106,13 +106,21 @@ class MultiHeadAttention2d(nn.Module):
     same place of the context map, and learns where else to look (T5 / Swin-style position bias).
     Cross-attention uses it: without it a query must first learn, from random positional codes, to
     find its own place in the reference (measured: guided images did not carry their reference).
+
+    window > 0 (cross-attention, model.cross_window) lets each query read only the window x window cells around
+    its own place in the context, with a learned per-head bias over the window's offsets that starts as the same
+    prior. Its cost is linear in the map: at 32x32 the dense (heads, 1024, 1024) bias, passed to SDPA as a mask
+    whose gradient is summed over the batch, cost 35% of a 64 px training step.
     """
 
     def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
-                 heads: int = 4, locality: float = 0.0):
+                 heads: int = 4, locality: float = 0.0, window: int = 0):
         super().__init__()
         context_channels = context_channels or channels
         context_side = context_side or side
+        if window and (window % 2 == 0 or context_side != side):
+            raise ValueError(f"window={window}: use an odd window over a context map of the query map's side")
+        self.window = window
         self.heads = heads if channels % heads == 0 else 1
         self.pos_q = nn.Parameter(0.02 * torch.randn(side * side, channels))                   # (N, C)
         self.pos_k = nn.Parameter(0.02 * torch.randn(context_side * context_side, context_channels))  # (M, Cc)
@@ -121,8 +129,12 @@ class MultiHeadAttention2d(nn.Module):
         self.value = nn.Linear(context_channels, channels, bias=False)
         self.out = nn.Linear(channels, channels, bias=False)
         nn.init.zeros_(self.out.weight)
-        self.bias = nn.Parameter(locality_prior(side, context_side, locality).repeat(self.heads, 1, 1)) \
-            if locality > 0 else None                                                         # (heads, N, M)
+        if window:   # a per-head bias over the window's offsets: (heads, window^2), the same prior
+            self.bias = nn.Parameter(window_prior(window, locality).repeat(self.heads, 1))
+            self.register_buffer("outside", window_outside(side, window), persistent=False)   # (N, window^2)
+        else:
+            self.bias = nn.Parameter(locality_prior(side, context_side, locality).repeat(self.heads, 1, 1)) \
+                if locality > 0 else None                                                     # (heads, N, M)
         self.last_ratio = torch.zeros(())     # |branch| / |x| of the latest forward, logged as attn_ratio/<layer>
 
     def _heads(self, t: torch.Tensor) -> torch.Tensor:
@@ -140,7 +152,9 @@ class MultiHeadAttention2d(nn.Module):
         k = self._heads(self.key(ctx + self.pos_k))            # (B, heads, M, d)
         v = self._heads(self.value(ctx))                       # (B, heads, M, d)
         attention = None
-        if return_attention:
+        if self.window:
+            o, attention = self._windowed(q, k, v, h, w, return_attention)
+        elif return_attention:
             logits = q @ k.transpose(2, 3) / q.shape[-1] ** 0.5                    # (B, heads, N, M)
             weights = torch.softmax(logits if self.bias is None else logits + self.bias.to(logits.dtype), dim=-1)
             o, attention = weights @ v, weights.mean(1)
@@ -150,6 +164,32 @@ class MultiHeadAttention2d(nn.Module):
         self.last_ratio = branch.detach().float().norm() / x.detach().float().norm().clamp_min(1e-12)
         return x + branch, attention
 
+    def _windowed(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, h: int, w: int, return_attention: bool
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Each query reads the window x window cells around its own place in the context (zero padding masked
+        out): q, k, v (B, heads, N, d) -> (o (B, heads, N, d), attention (B, N, M) averaged over heads or None)."""
+        b, heads, n, d = q.shape
+        cells = self.window ** 2
+
+        def windows(t: torch.Tensor) -> torch.Tensor:          # (B, heads, N, d) -> (B, heads, d, cells, N)
+            maps = t.transpose(2, 3).reshape(b, heads * d, h, w)
+            return F.unfold(maps, self.window, padding=self.window // 2).view(b, heads, d, cells, n)
+
+        # elementwise products with N last: contiguous, and far cheaper on a CPU than B * heads * N tiny matmuls
+        q_t = q.transpose(2, 3).unsqueeze(3)                                           # (B, heads, d, 1, N)
+        logits = (q_t * windows(k)).sum(2) / d ** 0.5                                 # (B, heads, cells, N)
+        logits = logits + (self.bias[:, :, None] + self.outside.t()).to(logits.dtype)
+        weights = torch.softmax(logits, dim=2)
+        o = (weights.unsqueeze(2) * windows(v)).sum(3).transpose(2, 3)                 # (B, heads, N, d)
+        weights = weights.transpose(2, 3)                                              # (B, heads, N, cells)
+        if not return_attention:
+            return o, None
+        index = window_index(h, self.window).to(q.device)                             # (N, cells), -1 outside
+        dense = weights.mean(1).new_zeros(b, n, n)
+        dense.scatter_add_(2, index.clamp_min(0).expand(b, n, cells),
+                           weights.mean(1) * (index >= 0).to(weights.dtype))
+        return o, dense
+
 
 def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
     """(N, M) logits -d^2 / (2 width^2), d the distance between query cell n and context cell m in query cells."""
@@ -158,6 +198,24 @@ def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
         return (cells.float() + 0.5) * (side / n)
 
     return -torch.cdist(centres(side), centres(context_side)).pow(2) / (2 * width ** 2)
+
+
+def window_prior(window: int, width: float) -> torch.Tensor:
+    """(window^2,) logits -d^2 / (2 width^2) over a window's offsets (d in cells from its centre); zeros if width is 0."""
+    offsets = torch.arange(window, dtype=torch.float) - window // 2
+    d2 = (offsets[:, None] ** 2 + offsets[None, :] ** 2).flatten()
+    return -d2 / (2 * width ** 2) if width > 0 else torch.zeros_like(d2)
+
+
+def window_index(side: int, window: int) -> torch.Tensor:
+    """(N, window^2): the context cell each query's window position reads, in F.unfold's order; -1 off the map."""
+    cells = torch.arange(side * side, dtype=torch.float).view(1, 1, side, side) + 1       # 0 marks padding
+    return F.unfold(cells, window, padding=window // 2)[0].t().long() - 1
+
+
+def window_outside(side: int, window: int) -> torch.Tensor:
+    """(N, window^2) additive mask: -inf where a query's window reaches past the map's edge, else 0."""
+    return torch.zeros(side * side, window ** 2).masked_fill(window_index(side, window) < 0, float("-inf"))
 
 
 class MultiHeadSelfAttention2d(MultiHeadAttention2d):

@@ -157,7 +157,8 @@ class Generator(nn.Module):
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in a.attn_res})
         self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads,
-                                                                           locality=a.cross_locality)
+                                                                           locality=a.cross_locality,
+                                                                           window=a.cross_window)
                                          for r in a.cross_attn_res})
         self.to_rgb = nn.ConvTranspose2d(a.width(sides[-1]), 3, 4, 2, 1)
         _init(self)
