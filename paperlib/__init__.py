@@ -29,6 +29,7 @@ _EXPORTS = {
     "CrossAttention2d": "model.attention", "SelfAttention2d": "model.attention",
     "Discriminator": "model.attngan", "Encoder": "model.attngan", "Generator": "model.attngan",
     "load_checkpoint": "model.checkpoint", "networks_from_checkpoint": "model.checkpoint",
+    "networks_from_state": "model.checkpoint",
     "Networks": "model.networks",
     "generate": "model.sampling", "reconstruct": "model.sampling",
     "diff_augment": "training.augment",

@@ -127,14 +127,15 @@ def test_cross_attention_output_depends_on_the_context_image():
     assert ctx.grad.abs().sum() > 0
 
 
-def test_a_window_over_the_whole_map_equals_global_attention_with_the_same_bias():
-    """The windowed path computes the same attention as the dense one, restricted to the window."""
-    side, window = 6, 11                                   # 11 = 2 * 6 - 1: every query's window covers the map
+@pytest.mark.parametrize("side, window", [(6, 11), (5, 3)])   # 11 = 2 * 6 - 1: every window covers the map
+def test_windowed_attention_equals_dense_attention_masked_to_the_window(side, window):
+    """The windowed path computes the dense path's attention with the bias -inf outside each query's window."""
     local = _model_layer(MultiHeadCrossAttention2d, side=side, locality=0.7, window=window)
     dense = _model_layer(MultiHeadCrossAttention2d, side=side, locality=0.7)
     dense.load_state_dict({k: v for k, v in local.state_dict().items() if k != "bias"}, strict=False)
     index = window_index(side, window)                     # the window bias, written out as a dense one
     with torch.no_grad():
+        local.bias.normal_()                               # asymmetric: a flipped or transposed offset shows
         dense.bias.fill_(float("-inf"))
         for n, m in zip(*(index >= 0).nonzero(as_tuple=True)):
             dense.bias[:, n, index[n, m]] = local.bias[:, m]
