@@ -86,19 +86,15 @@ PRESETS: dict[str, Preset] = {
         StudyPlan(1000, 32, ("fashion_mnist", "cifar10"), _FULL_MODELS, _FULL_VARIANTS, (0.1, 0.3, 1.0), 600, 2000,
                   3, (2 / 255, 4 / 255, 8 / 255), 20, 128)),
     # your photos (`--data folder --root DIR`, or 08's `folder`): the paper design at 64 px and CPU width, measured
-    # on pets and faces (README, "The photos preset"). The x4 rates chosen at 32 px on OpenMoji left a spectrally
-    # normalised D at chance and let a plain one win, so D is plain and the rates are DCGAN's 2e-4 with TTUR.
-    # Cross-attention at 16x16 only: at 32x32 the dense 1024 x 1024 bias cost 35% of the step, and a 5 x 5 window
-    # (model.cross_window) as much (0.42 against 0.31 s per step). Instance norm + FiLM in G: PixelNorm drew flat,
-    # hard-edged patches on pets.
-    # Unconditional: a class folder's attribute edit (cats -> dogs) moves the latent, which must carry the class.
-    # Its studies are quick's.
+    # on pets (README, "The photos preset"): the x4 rates chosen at 32 px on OpenMoji left a spectrally normalised
+    # D at chance and let a plain one win, so D is plain and the rates are DCGAN's 2e-4 with TTUR; cross-attention
+    # at 32x32 cost 35% of the step with its dense 1024 x 1024 position bias, and nearly as much through a 5 x 5 window
+    # (model.cross_window: 0.42 against 0.31 s per step), so it sits at 16x16 only. 5,000 steps of 32 took 1,487 s
+    # on 2,000 faces and 1,496 s on pets, 2 CPU cores (README). Its studies are quick's.
     "photos": Preset(
-        _config("photos", dict(image_size=64),
-                dict(ch=16, attn_res=(16,), cross_attn_res=(16,), g_norm="instance",
-                     conditional=False, d_spectral_norm=False),
-                dict(steps=5000, batch_size=32, lr_g=2e-4, lr_d=4e-4, class_balance=0.0, sample_every=1000,
-                     ckpt_every=500, log_every=100)),
+        _config("photos", dict(image_size=64), dict(ch=16, attn_res=(16,), cross_attn_res=(16,), d_spectral_norm=False),
+                dict(steps=5000, batch_size=32, lr_g=2e-4, lr_d=4e-4, sample_every=1000, ckpt_every=500,
+                     log_every=100)),
         Plan((0,), (), 600, 3, (64,), (16, 32, 64)),
         _QUICK_STUDY),
     # GPU scale: 64 px, wider networks, the same design
