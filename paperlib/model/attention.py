@@ -109,8 +109,10 @@ class MultiHeadAttention2d(nn.Module):
 
     window > 0 (cross-attention, model.cross_window) lets each query read only the window x window cells around
     its own place in the context, with a learned per-head bias over the window's offsets that starts as the same
-    prior. Its cost is linear in the map: at 32x32 the dense (heads, 1024, 1024) bias, passed to SDPA as a mask
-    whose gradient is summed over the batch, cost 35% of a 64 px training step.
+    prior. Its cost is linear in the map, where the dense (heads, N, M) bias, passed to SDPA as a mask whose gradient
+    is summed over the batch, grows with its square (at 32x32: 35% of a 64 px photos step). As written, with
+    F.unfold's window^2 copies of keys and values, a 5 x 5 window at 16 and 32 still cost 0.42 s per photos step
+    against 0.31 s without the 32x32 layer (README, "The model").
     """
 
     def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
@@ -201,7 +203,7 @@ def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
 
 
 def window_prior(window: int, width: float) -> torch.Tensor:
-    """(window^2,) logits -d^2 / (2 width^2) over a window's offsets (d in cells from its centre); zeros if width is 0."""
+    """(window^2,) logits -d^2 / (2 width^2) over a window's offsets, d in cells from its centre; zeros for width 0."""
     offsets = torch.arange(window, dtype=torch.float) - window // 2
     d2 = (offsets[:, None] ** 2 + offsets[None, :] ** 2).flatten()
     return -d2 / (2 * width ** 2) if width > 0 else torch.zeros_like(d2)
