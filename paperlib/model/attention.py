@@ -187,9 +187,9 @@ class MultiHeadAttention2d(nn.Module):
         if not return_attention:
             return o, None
         index = window_index(h, self.window).to(q.device)                             # (N, cells), -1 outside
-        dense = weights.mean(1).new_zeros(b, n, n)
-        dense.scatter_add_(2, index.clamp_min(0).expand(b, n, cells),
-                           weights.mean(1) * (index >= 0).to(weights.dtype))
+        mean = weights.mean(1)                                                         # (B, N, cells)
+        dense = mean.new_zeros(b, n, n).scatter_add_(2, index.clamp_min(0).expand(b, n, cells),
+                                                    mean * (index >= 0).to(mean.dtype))
         return o, dense
 
 
