@@ -1,6 +1,7 @@
 """Issue 13's photo check: the `photos` preset on a folder of photos, against a DCGAN given the same wall-clock.
 
-    python benchmarks/photo_preset.py FOLDER --name faces [--limit 2000] [--steps 3000] [--dcgan] [--vae]
+    python benchmarks/photo_preset.py FOLDER --name faces [--limit 2000] [--steps 3000] [--set model.g_norm=instance]
+                                      [--dcgan] [--vae]
 
 Trains our model with the `photos` preset (64 px) on FOLDER (its first --limit files, linked into the run folder,
 so that the data set is the same on every call) into runs/photo_preset/NAME/attngan, resumed if there, and scores
@@ -60,13 +61,16 @@ def main() -> None:
     parser.add_argument("--name", required=True, help="run folder name under runs/photo_preset/")
     parser.add_argument("--limit", type=int, default=0, help="photos per class folder (0: all)")
     parser.add_argument("--steps", type=int, default=None, help="override train.steps")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a change to the photos preset for our model, e.g. model.attn_res=()")
     parser.add_argument("--dcgan", action="store_true", help="also train a DCGAN for our run's wall-clock")
     parser.add_argument("--vae", action="store_true", help="also train the VAE baseline for our steps")
     args = parser.parse_args()
     root = paths.project_root() / "runs" / "photo_preset" / args.name
     data = linked_subset(args.folder, args.limit, root / "data") if args.limit else args.folder.resolve()
     base = get_config("photos", **{"data.name": "folder", "data.root": str(data)},
-                      **({"train.steps": args.steps} if args.steps else {}))
+                      **({"train.steps": args.steps} if args.steps else {}),
+                      **dict(item.partition("=")[::2] for item in args.set))
     train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
     print(f"{len(train_set)} training and {len(holdout)} held-out photos, classes {train_set.class_names}", flush=True)
     runs = {"attngan": root / "attngan"}

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from paperlib import CrossAttention2d, SelfAttention2d
-from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d, window_index
+from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
+from paperlib.model.window import WindowDot, WindowSum, window_index
 
 
 def _pair(channels, value_half=False, context_channels=None):
@@ -154,3 +155,12 @@ def test_a_small_window_reads_only_the_cells_around_its_own_place():
     assert touched and all(r <= 1 and c <= 1 for r, c in touched)   # its 3 x 3 window, cut by the edge
     _, attention = layer.attend(x, ctx.detach(), return_attention=True)
     torch.testing.assert_close(attention.sum(-1), torch.ones(1, 64))
+
+
+@pytest.mark.parametrize("function", [WindowDot, WindowSum])
+def test_the_window_products_hand_written_gradients_match_numerical_ones(function):
+    """The windowed path's two products accumulate their own gradients (model/window.py); gradcheck holds them."""
+    torch.manual_seed(0)
+    first = torch.randn(2, 2, 3 if function is WindowDot else 9, 4, 5, dtype=torch.double, requires_grad=True)
+    padded = torch.randn(2, 2, 3, 6, 7, dtype=torch.double, requires_grad=True)     # 4 x 5 padded by 1: window 3
+    assert torch.autograd.gradcheck(lambda a, b: function.apply(a, b, 3), (first, padded))

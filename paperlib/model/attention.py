@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from .layers import sn_conv
+from .window import WindowDot, WindowSum, window_index, window_outside, window_prior
 
 
 class Attention2d(nn.Module):
@@ -110,9 +111,9 @@ class MultiHeadAttention2d(nn.Module):
     window > 0 (cross-attention, model.cross_window) lets each query read only the window x window cells around
     its own place in the context, with a learned per-head bias over the window's offsets that starts as the same
     prior. Its cost is linear in the map, where the dense (heads, N, M) bias, passed to SDPA as a mask whose gradient
-    is summed over the batch, grows with its square (at 32x32: 35% of a 64 px photos step). As written, with
-    F.unfold's window^2 copies of keys and values, a 5 x 5 window at 16 and 32 still cost 0.42 s per photos step
-    against 0.31 s without the 32x32 layer (README, "The model").
+    is summed over the batch, grows with its square: a photos step with cross-attention at 16 and 32 took 0.91 s
+    dense, 0.61 s through 3 x 3 windows, and 0.53-0.55 s with the preset's dense 16x16 layer alone (README, "The
+    photos preset").
     """
 
     def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
@@ -169,25 +170,25 @@ class MultiHeadAttention2d(nn.Module):
     def _windowed(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, h: int, w: int, return_attention: bool
                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Each query reads the window x window cells around its own place in the context (zero padding masked
-        out): q, k, v (B, heads, N, d) -> (o (B, heads, N, d), attention (B, N, M) averaged over heads or None)."""
+        out): q, k, v (B, heads, N, d) -> (o (B, heads, N, d), attention (B, N, M) averaged over heads or None).
+
+        The products run per window offset on (B, heads, d, H, W) planes (model/window.py): no matmul of
+        B * heads * N tiny matrices, and no window^2 copies of the keys and values."""
         b, heads, n, d = q.shape
-        cells = self.window ** 2
+        r, cells = self.window // 2, self.window ** 2
 
-        def windows(t: torch.Tensor) -> torch.Tensor:          # (B, heads, N, d) -> (B, heads, d, cells, N)
-            maps = t.transpose(2, 3).reshape(b, heads * d, h, w)
-            return F.unfold(maps, self.window, padding=self.window // 2).view(b, heads, d, cells, n)
+        def planes(t: torch.Tensor) -> torch.Tensor:           # (B, heads, N, d) -> (B, heads, d, H, W)
+            return t.transpose(2, 3).reshape(b, heads, d, h, w)
 
-        # elementwise products with N last: contiguous, and far cheaper on a CPU than B * heads * N tiny matmuls
-        q_t = q.transpose(2, 3).unsqueeze(3)                                           # (B, heads, d, 1, N)
-        logits = (q_t * windows(k)).sum(2) / d ** 0.5                                 # (B, heads, cells, N)
-        logits = logits + (self.bias[:, :, None] + self.outside.t()).to(logits.dtype)
-        weights = torch.softmax(logits, dim=2)
-        o = (weights.unsqueeze(2) * windows(v)).sum(3).transpose(2, 3)                 # (B, heads, N, d)
-        weights = weights.transpose(2, 3)                                              # (B, heads, N, cells)
+        k_pad, v_pad = (F.pad(planes(t), (r, r, r, r)) for t in (k, v))
+        logits = WindowDot.apply(planes(q) / d ** 0.5, k_pad, self.window)               # (B, heads, cells, H, W)
+        bias = self.bias[:, :, None] + self.outside.t()                                  # (heads, cells, N)
+        weights = torch.softmax(logits + bias.view(heads, cells, h, w).to(logits.dtype), dim=2)
+        o = WindowSum.apply(weights, v_pad, self.window).flatten(3).transpose(2, 3)      # (B, heads, N, d)
         if not return_attention:
             return o, None
         index = window_index(h, self.window).to(q.device)                             # (N, cells), -1 outside
-        mean = weights.mean(1)                                                         # (B, N, cells)
+        mean = weights.mean(1).flatten(2).transpose(1, 2)                              # (B, N, cells)
         dense = mean.new_zeros(b, n, n).scatter_add_(2, index.clamp_min(0).expand(b, n, cells),
                                                     mean * (index >= 0).to(mean.dtype))
         return o, dense
@@ -200,24 +201,6 @@ def locality_prior(side: int, context_side: int, width: float) -> torch.Tensor:
         return (cells.float() + 0.5) * (side / n)
 
     return -torch.cdist(centres(side), centres(context_side)).pow(2) / (2 * width ** 2)
-
-
-def window_prior(window: int, width: float) -> torch.Tensor:
-    """(window^2,) logits -d^2 / (2 width^2) over a window's offsets, d in cells from its centre; zeros for width 0."""
-    offsets = torch.arange(window, dtype=torch.float) - window // 2
-    d2 = (offsets[:, None] ** 2 + offsets[None, :] ** 2).flatten()
-    return -d2 / (2 * width ** 2) if width > 0 else torch.zeros_like(d2)
-
-
-def window_index(side: int, window: int) -> torch.Tensor:
-    """(N, window^2): the context cell each query's window position reads, in F.unfold's order; -1 off the map."""
-    cells = torch.arange(side * side, dtype=torch.float).view(1, 1, side, side) + 1       # 0 marks padding
-    return F.unfold(cells, window, padding=window // 2)[0].t().long() - 1
-
-
-def window_outside(side: int, window: int) -> torch.Tensor:
-    """(N, window^2) additive mask: -inf where a query's window reaches past the map's edge, else 0."""
-    return torch.zeros(side * side, window ** 2).masked_fill(window_index(side, window) < 0, float("-inf"))
 
 
 class MultiHeadSelfAttention2d(MultiHeadAttention2d):
