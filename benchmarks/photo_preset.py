@@ -28,6 +28,7 @@ import pandas as pd
 
 from paperlib import get_config, load_dataset
 from paperlib.core import paths
+from paperlib.core.config import assignments
 from paperlib.core.recipes import model_config
 from paperlib.data.photos import IMAGE_SUFFIXES
 from paperlib.evaluation.edits import attribute_edit_scores
@@ -70,7 +71,7 @@ def main() -> None:
     data = linked_subset(args.folder, args.limit, root / "data") if args.limit else args.folder.resolve()
     base = get_config("photos", **{"data.name": "folder", "data.root": str(data)},
                       **({"train.steps": args.steps} if args.steps else {}),
-                      **dict(item.partition("=")[::2] for item in args.set))
+                      **assignments(args.set))
     train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
     print(f"{len(train_set)} training and {len(holdout)} held-out photos, classes {train_set.class_names}", flush=True)
     runs = {"attngan": root / "attngan"}

@@ -13,17 +13,13 @@ from pathlib import Path
 import torch
 
 from .applications import photo_editing
+from .core.config import assignments
 from .core.presets import PRESETS, get_config
 from .core.errors import ConfigError, PaperlibError
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:
-    out = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: use section.field=value, e.g. --set train.steps=500")
-        out[key] = value
+    out = assignments(args.set or [])
     if getattr(args, "data", None):
         name, _, subset = args.data.partition(":")
         out["data.name"] = name

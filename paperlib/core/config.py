@@ -224,6 +224,17 @@ class Config:
         return Config.from_dict(d)
 
 
+def assignments(items: list[str]) -> dict[str, str]:
+    """`--set section.field=value` arguments as Config.override's keywords; one without `=` is a clear error."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: use section.field=value, e.g. --set train.steps=500")
+        out[key] = value
+    return out
+
+
 def feature_sides(image_size: int) -> tuple[int, ...]:
     """Feature-map sides of the networks, coarse to fine: 4, 8, ..., image_size."""
     return tuple(4 * 2**i for i in range(int(math.log2(image_size // 4)) + 1))
