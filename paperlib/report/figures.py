@@ -188,8 +188,8 @@ def your_images(preset: str) -> Path:
     grid = fig.add_gridspec(2, 1, height_ratios=[len(rows), 1.2 * rows.shape[1] / len(walk)])
     ax = fig.add_subplot(grid[0, 0])
     ax.imshow(image_grid(rows.reshape(-1, *rows.shape[2:]), nrow=rows.shape[1]), interpolation="nearest")
-    ax.set_title("photo | reconstruction | " + " | ".join(f"{s:+g} x {name}" for s in strengths)
-                 + " | reference (next photo) | guided", fontsize=7)
+    columns = ["photo", "reconstruction", *(f"{s:+g} x {name}" for s in strengths), "reference (next photo)", "guided"]
+    ax.set_title(" | ".join(columns), fontsize=7)
     ax.axis("off")
     ax = fig.add_subplot(grid[1, 0])
     ax.imshow(image_grid(walk, nrow=len(walk)), interpolation="nearest")
