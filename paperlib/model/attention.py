@@ -112,8 +112,8 @@ class MultiHeadAttention2d(nn.Module):
     its own place in the context, with a learned per-head bias over the window's offsets that starts as the same
     prior. Its cost is linear in the map, where the dense (heads, N, M) bias, passed to SDPA as a mask whose gradient
     is summed over the batch, grows with its square: a photos step with cross-attention at 16 and 32 took 0.91 s
-    dense, 0.61 s through 3 x 3 windows, and 0.53-0.55 s with the preset's dense 16x16 layer alone (README, "The
-    photos preset").
+    dense and 0.61 s through 3 x 3 windows, against 0.58 s with the preset's dense 16x16 layer alone (README, "The
+    model").
     """
 
     def __init__(self, channels: int, side: int, context_channels: int | None = None, context_side: int | None = None,
