@@ -88,8 +88,8 @@ PRESETS: dict[str, Preset] = {
     # your photos (`--data folder --root DIR`, or 08's `folder`): the paper design at 64 px and CPU width, measured
     # on pets (README, "The photos preset"): the x4 rates chosen at 32 px on OpenMoji left a spectrally normalised
     # D at chance and let a plain one win, so D is plain and the rates are DCGAN's 2e-4 with TTUR; cross-attention
-    # at 32x32 cost 35% of the step with its dense 1024 x 1024 position bias, and nearly as much through a 5 x 5 window
-    # (model.cross_window: 0.42 against 0.31 s per step), so it sits at 16x16 only. 5,000 steps of 32 took 1,487 s
+    # at 32x32 cost 35% of the step with its dense 1024 x 1024 position bias, so it sits at 16x16 only (through 3 x 3
+    # windows, model.cross_window, 16+32 cost 7% more and lifted face guidance to 0.96 at a KID cost: README). 5,000 steps of 32 took 1,487 s
     # on 2,000 faces and 1,496 s on pets, 2 CPU cores (README). Its studies are quick's.
     "photos": Preset(
         _config("photos", dict(image_size=64), dict(ch=16, attn_res=(16,), cross_attn_res=(16,), d_spectral_norm=False),

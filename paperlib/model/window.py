@@ -18,27 +18,48 @@ def shifts(window: int) -> list[tuple[int, int]]:
     return [(dy, dx) for dy in range(window) for dx in range(window)]
 
 
+def _shifted(padded: torch.Tensor, dy: int, dx: int, h: int, w: int) -> torch.Tensor:
+    return padded[..., dy:dy + h, dx:dx + w]
+
+
+def _dots(a: torch.Tensor, padded: torch.Tensor, window: int) -> torch.Tensor:
+    """(B, heads, d, H, W) . each shift of the padded map over d -> (B, heads, window^2, H, W)."""
+    h, w = a.shape[-2:]
+    return torch.stack([(a * _shifted(padded, dy, dx, h, w)).sum(2) for dy, dx in shifts(window)], 2)
+
+
+def _gather(weights: torch.Tensor, padded: torch.Tensor, window: int) -> torch.Tensor:
+    """sum over offsets of weights (B, heads, window^2, H, W) times the shifted map -> (B, heads, d, H, W)."""
+    b, heads, _, h, w = weights.shape
+    out = padded.new_zeros(b, heads, padded.shape[2], h, w)
+    for i, (dy, dx) in enumerate(shifts(window)):
+        out.addcmul_(weights[:, :, i, None], _shifted(padded, dy, dx, h, w))
+    return out
+
+
+def _spread(weights: torch.Tensor, a: torch.Tensor, padded: torch.Tensor, window: int) -> torch.Tensor:
+    """The adjoint of shifting: weights_i * a added into each offset's place of a map shaped like `padded`."""
+    h, w = a.shape[-2:]
+    out = torch.zeros_like(padded)
+    for i, (dy, dx) in enumerate(shifts(window)):
+        _shifted(out, dy, dx, h, w).addcmul_(weights[:, :, i, None], a)
+    return out
+
+
 class WindowDot(torch.autograd.Function):
     """q (B, heads, d, H, W), k_pad (B, heads, d, H + 2r, W + 2r) -> logits (B, heads, window^2, H, W)."""
 
     @staticmethod
     def forward(ctx, q: torch.Tensor, k_pad: torch.Tensor, window: int) -> torch.Tensor:
-        h, w = q.shape[-2:]
         ctx.save_for_backward(q, k_pad)
         ctx.window = window
-        return torch.stack([(q * k_pad[..., dy:dy + h, dx:dx + w]).sum(2) for dy, dx in shifts(window)], 2)
+        return _dots(q, k_pad, window)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         q, k_pad = ctx.saved_tensors
-        h, w = q.shape[-2:]
-        grad_q, grad_k = torch.zeros_like(q), torch.zeros_like(k_pad)
-        for i, (dy, dx) in enumerate(shifts(ctx.window)):
-            g = grad[:, :, i, None]
-            grad_q.addcmul_(g, k_pad[..., dy:dy + h, dx:dx + w])
-            grad_k[..., dy:dy + h, dx:dx + w].addcmul_(g, q)
-        return grad_q, grad_k, None
+        return _gather(grad, k_pad, ctx.window), _spread(grad, q, k_pad, ctx.window), None
 
 
 class WindowSum(torch.autograd.Function):
@@ -46,24 +67,15 @@ class WindowSum(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weights: torch.Tensor, v_pad: torch.Tensor, window: int) -> torch.Tensor:
-        b, heads, _, h, w = weights.shape
         ctx.save_for_backward(weights, v_pad)
         ctx.window = window
-        o = v_pad.new_zeros(b, heads, v_pad.shape[2], h, w)
-        for i, (dy, dx) in enumerate(shifts(window)):
-            o.addcmul_(weights[:, :, i, None], v_pad[..., dy:dy + h, dx:dx + w])
-        return o
+        return _gather(weights, v_pad, window)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         weights, v_pad = ctx.saved_tensors
-        h, w = weights.shape[-2:]
-        grad_v = torch.zeros_like(v_pad)
-        grad_w = torch.stack([(grad * v_pad[..., dy:dy + h, dx:dx + w]).sum(2) for dy, dx in shifts(ctx.window)], 2)
-        for i, (dy, dx) in enumerate(shifts(ctx.window)):
-            grad_v[..., dy:dy + h, dx:dx + w].addcmul_(weights[:, :, i, None], grad)
-        return grad_w, grad_v, None
+        return _dots(grad, v_pad, ctx.window), _spread(weights, grad, v_pad, ctx.window), None
 
 
 def window_prior(window: int, width: float) -> torch.Tensor:
