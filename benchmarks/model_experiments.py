@@ -108,6 +108,14 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                   {"train.rec_loss": "mse", "train.rec_weight": 80.0}),
     "rec_mse40": ("attngan", "MSE reconstruction loss, weight 40 (about L1 at 20's gradient scale)",
                   {"train.rec_loss": "mse", "train.rec_weight": 40.0}),
+    "reference": ("attngan", "the model as committed, re-run beside d_down and lazy2 (same machine state)", {}),
+    "d_down": ("attngan", "D's minibatch-std channel before its last strided convolution, no 3x3 convolution at "
+               "4x4 (a third of D's FLOPs)", {"model.d_head": "down"}),
+    "lazy2": ("attngan", "the encoder path on every 2nd generator step, its losses weighted x2 (lazy, as StyleGAN2's "
+              "regularisers)", {"train.enc_every": 2}),
+    "lazy4": ("attngan", "the encoder path on every 4th generator step, its losses weighted x4",
+              {"train.enc_every": 4}),
+    "d_down_lazy2": ("attngan", "d_down and lazy2 together", {"model.d_head": "down", "train.enc_every": 2}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }

@@ -67,6 +67,9 @@ class ModelConfig:
                                            # around its own place in the reference, at a cost linear in the map;
                                            # 0 = the whole map (the dense bias's cost grows with its square)
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
+    d_head: str = "conv"                   # where D's minibatch-std channel joins: conv = at 4x4, then a 3x3
+                                           # convolution (ProGAN; a third of D's FLOPs at 32 px) | down = before
+                                           # the last strided convolution, no extra layer (DCGAN's cost)
     g_norm: str = "pixel"                  # G's per-image feature norm before each FiLM: pixel (ProGAN's PixelNorm)
                                            # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN)
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
@@ -95,6 +98,7 @@ class ModelConfig:
             raise ConfigError("model.cross_attn_res needs model.encoder=True (it attends to encoder features); "
                               "set model.cross_attn_res=() for a GAN without encoder")
         _choice("model.g_norm", self.g_norm, ("pixel", "instance"))
+        _choice("model.d_head", self.d_head, ("conv", "down"))
         for name in ("z_dim", "ch", "ch_mult_max", "depth", "heads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
@@ -134,6 +138,8 @@ class TrainConfig:
                                         # own encoder features as context) instead of reconstructed from z; > 0
                                         # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
+    enc_every: int = 1                  # the encoder path runs on every k-th generator step, its losses weighted
+                                        # by k (StyleGAN2's lazy regularisation): the other steps cost a DCGAN's
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
     lecam_weight: float = 0.0           # LeCam regularisation of D (losses.LeCam; its authors use 0.3 with
                                         # DiffAugment on 10-20% of CIFAR-10); 0 = none
@@ -153,7 +159,8 @@ class TrainConfig:
         return self.batch_size * world_size * self.n_dis
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every", "guide_pool"):
+        for name in ("steps", "batch_size", "n_dis", "log_every", "sample_every", "ckpt_every", "guide_pool",
+                     "enc_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be a positive integer")
         for name in ("lr_g", "lr_d"):

@@ -201,20 +201,22 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Image (B, 3, S, S), labels (B,) or None -> real/fake score (B,); projection D when conditional.
 
-    DCGAN's strided convolutions with spectral norm, a minibatch-std channel at 4x4, then a 3x3
-    convolution and a linear score.
+    DCGAN's strided convolutions with spectral norm, a minibatch-std channel (at 4x4 followed by a 3x3
+    convolution, or with d_head="down" before the last strided convolution), and a linear score.
     """
 
     def __init__(self, a: ModelArgs):
         super().__init__()
         sides = feature_sides(a.image_size)[::-1][1:]           # S/2, S/4, ..., 4
         sn = a.d_spectral_norm
+        self.std_side = 4 if a.d_head == "conv" else 8         # the side whose map gets the minibatch-std channel
         self.stem = _down(3, a.width(sides[0]), use_sn=sn)
-        self.downs = nn.ModuleList(_down(a.width(r), a.width(r // 2), use_sn=sn) for r in sides[:-1])
+        self.downs = nn.ModuleList(_down(a.width(r) + (r == self.std_side), a.width(r // 2), use_sn=sn)
+                                   for r in sides[:-1])
         self.extra = _extra(a, sides, lambda c: sn_conv(c, c, 3, use_sn=sn))
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in (a.attn_res if a.d_attention else ())})
-        self.final = sn_conv(a.width(4) + 1, a.width(4), 3, use_sn=sn)
+        self.final = sn_conv(a.width(4) + 1, a.width(4), 3, use_sn=sn) if a.d_head == "conv" else None
         self.linear = sn_linear(a.width(4) * 16, 1, use_sn=sn)
         self.embed = (nn.utils.parametrizations.spectral_norm(nn.Embedding(a.n_classes, a.width(4))) if sn else
                       nn.Embedding(a.n_classes, a.width(4))) if a.n_classes else None
@@ -229,8 +231,11 @@ class Discriminator(nn.Module):
             if side in self.self_attn:
                 h = self.self_attn[side](h)
             if i < len(self.downs):
+                if h.shape[-1] == self.std_side:
+                    h = minibatch_std(h)
                 h = F.leaky_relu(self.downs[i](h), LEAK)        # side halves
-        h = F.leaky_relu(self.final(minibatch_std(h)), LEAK)   # (B, width(4), 4, 4)
+        if self.final is not None:
+            h = F.leaky_relu(self.final(minibatch_std(h)), LEAK)   # (B, width(4), 4, 4)
         score = self.linear(h.flatten(1)).squeeze(1)            # (B,)
         if self.embed is not None:
             score = score + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1)

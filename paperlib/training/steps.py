@@ -22,18 +22,21 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
-                   labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                   labels: torch.Tensor, encode: bool = True) -> tuple[torch.Tensor, ...]:
     """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
-    Returns (loss_adv, loss_rec, loss_kl, loss_guide)."""
+    encode: this step runs the encoder path (a GAN's every train.enc_every-th step, its losses then weighted
+    by enc_every; the VAE's every step). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
     device = x.device
+    lazy = t.enc_every if nets.D is not None else 1         # the VAE has only the encoder path
+    encode = encode or lazy == 1
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = zero
     if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
         nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
     with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
-        plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None)
+        plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None, encode=encode)
         target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
         fake, x_enc, mu, logvar = g_train(plan.z, y, target, y_enc, plan)
         if nets.D is not None:           # the plain D, frozen: no DDP synchronisation, no weight gradients
@@ -44,14 +47,14 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
             loss_adv = losses.adversarial_g(t.loss, scores[:len(fake)])
             if judge_enc:
                 loss_adv = loss_adv + t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
-        if nets.E is not None:
+        if x_enc is not None:
             n = plan.reconstructed
             if n:
                 loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
             loss_kl = losses.kl_normal(mu.float(), logvar.float())
             if plan.guided:
                 loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
-        loss_g = loss_adv + t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide
+        loss_g = loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -65,10 +68,11 @@ class StepPlan:
     """The random choices of one generator step, drawn from the (seeded, resumable) torch RNG.
 
     z: latents of the generated images (None without D). encoded: the indices of the real images that
-    pass through E, a random share (train.enc_fraction) of the batch for a GAN (the batch is sorted by class, so a slice would
-    favour the first classes), all of it for the VAE. Of these, the last `guided` are drawn by guided
-    generation: a fresh latent (z_guide) with the image's own encoder features as the cross-attention
-    context; the others are reconstructed from their encoding alone.
+    pass through E: a random share (train.enc_fraction) of the batch for a GAN (the batch is sorted by
+    class, so a slice would favour the first classes), all of it for the VAE, none on a step without the
+    encoder path. Of these, the last `guided` are drawn by guided generation: a fresh latent (z_guide)
+    with the image's own encoder features as the cross-attention context; the others are reconstructed
+    from their encoding alone.
     """
 
     z: torch.Tensor | None
@@ -82,12 +86,14 @@ class StepPlan:
         return len(self.encoded) - self.guided
 
     @classmethod
-    def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True
-             ) -> "StepPlan":
+    def draw(cls, n: int, t: TrainConfig, args: ModelArgs, device: torch.device, adversarial: bool = True,
+             encode: bool = True) -> "StepPlan":
         z = torch.randn(n, args.z_dim, device=device) if adversarial else None
+        if not (encode and args.encoder):
+            return cls(z, torch.zeros(0, dtype=torch.long, device=device), 0, None)
         encoded = (torch.randperm(n, device=device)[:max(round(n * t.enc_fraction), 1)] if adversarial
                    else torch.arange(n, device=device))
-        if not (args.cross_attn_res and args.encoder):
+        if not args.cross_attn_res:
             return cls(z, encoded, 0, None)
         guided = min(len(encoded), max(1, round(t.guide_fraction * len(encoded))))   # at least one: DDP needs
                                                                                      # every parameter used
@@ -115,7 +121,7 @@ class GeneratorStep(nn.Module):
                 plan: StepPlan) -> tuple[torch.Tensor | None, ...]:
         """z, y: the free fakes' latents and labels; x_in, y_in: the encoded real images (x[plan.encoded]).
         -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
-        if self.E is None:
+        if self.E is None or not len(plan.encoded):
             return self.G(z, y), None, None, None
         mu, logvar, features = self.E(x_in)                    # a GAN encodes enc_fraction of its batch: the cost of E
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
