@@ -116,6 +116,12 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "lazy4": ("attngan", "the encoder path on every 4th generator step, its losses weighted x4",
               {"train.enc_every": 4}),
     "d_down_lazy2": ("attngan", "d_down and lazy2 together", {"model.d_head": "down", "train.enc_every": 2}),
+    "d_down_lazy2_rec80": ("attngan", "d_down_lazy2 with MSE reconstruction weight 80 (does the lazy path leave "
+                           "room for more reconstruction?)", {"model.d_head": "down", "train.enc_every": 2,
+                                                              "train.rec_weight": 80.0}),
+    "d_down_lazy2_enc_all": ("attngan", "d_down_lazy2 with the whole batch through the encoder path on its steps "
+                             "(as many encoded images per step as every-step halves)",
+                             {"model.d_head": "down", "train.enc_every": 2, "train.enc_fraction": 1.0}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }

@@ -79,3 +79,17 @@ def test_depth_adds_side_keeping_layers_and_depth_one_has_none():
     mu, _, features = three.E(x)
     assert three.G(mu, y, features).shape == (2, 3, 16, 16) and three.D(x, y).shape == (2,)
     assert three.parameter_counts()["G"] > one.parameter_counts()["G"]
+
+
+@pytest.mark.parametrize("head", ["conv", "down"])
+def test_each_d_head_lets_a_score_see_the_other_images_of_its_group(head):
+    """The minibatch-std channel reaches the score from either place; "down" drops the 3x3 head layer."""
+    cfg = get_config("quick", **{"model.d_head": head, "model.conditional": False})
+    D = Networks(ModelArgs.from_config(cfg.model, 32, n_classes=0)).D.eval()   # eval: spectral norm's vectors stay
+    assert (D.final is None) == (head == "down")
+    x = torch.randn(8, 3, 32, 32)
+    other = x.clone()
+    other[1] = torch.randn(3, 32, 32)                  # same group of 4 as image 0; image 4 is in the next group
+    with torch.no_grad():
+        before, after = D(x), D(other)
+    assert not torch.allclose(before[0], after[0]) and torch.equal(before[4:], after[4:])

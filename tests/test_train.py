@@ -92,7 +92,8 @@ def test_nan_loss_stops_training_and_writes_nothing_from_it(tmp_path, smoke_cfg,
 
     monkeypatch.setattr(losses, loss, nan_from_the_fourth_call)
     with pytest.raises(TrainingDiverged, match=r"step 4 .*last good checkpoint: .*step_000002\.pt"):
-        train(smoke_cfg, tmp_path, progress=False, data=smoke_data)
+        # the encoder path on every step, so that the fourth reconstruction call is step 4's
+        train(smoke_cfg.override(**{"train.enc_every": 1}), tmp_path, progress=False, data=smoke_data)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000002.pt"]
     assert [json.loads(line)["step"] for line in (tmp_path / "stats.jsonl").read_text().splitlines()] == [2]
     assert not list(tmp_path.glob("samples/*.png"))
@@ -245,3 +246,20 @@ def test_lecam_anchors_start_at_the_first_means_then_move_slowly_and_penalise_cr
     lecam(torch.tensor([12.0]), torch.tensor([-11.0]))
     assert lecam.anchors.tolist() == pytest.approx([2.0 + 0.01 * 10, -1.0 - 0.01 * 10])
     assert lecam(torch.tensor([-5.0]), torch.tensor([5.0])).item() == 0  # reals below, fakes above: no penalty
+
+
+def test_the_lazy_encoder_path_skips_e_on_the_other_steps_and_weights_its_losses_by_enc_every(tmp_path, smoke_cfg,
+                                                                                               smoke_data):
+    from paperlib.training.run import Run
+    from paperlib.training.steps import generator_step
+
+    grads = {}
+    for every, encode in ((1, True), (2, True), (2, False)):
+        run = Run.start(smoke_cfg.override(**{"train.enc_every": every}), tmp_path / f"{every}{encode}", smoke_data)
+        torch.manual_seed(0)
+        losses = generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=encode)
+        grads[every, encode] = [p.grad for p in run.nets.E.parameters()]
+        assert (losses[1] > 0) == encode                          # the reconstruction loss
+    assert all(g is None for g in grads[2, False])                # no encoder path: E untouched, Adam skips it
+    for once, twice in zip(grads[1, True], grads[2, True]):       # E's gradients come from the weighted losses only
+        torch.testing.assert_close(twice, 2 * once)
