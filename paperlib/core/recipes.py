@@ -55,7 +55,7 @@ MODELS: dict[str, Recipe] = {m.name: m for m in [
     Recipe("listing", "the paper's printed listing, repaired to run: MLP encoder, sum-normalised "
           "'attention', MLP decoder, MLP discriminator, MSE (repairs in paperlib/model/baselines.py)",
           {**_NO_ATTENTION, **_UNCONDITIONAL, "model.arch": "mlp", "train.loss": "nonsaturating",
-           "train.rec_loss": "mse", "train.beta1": 0.5, "train.beta2": 0.999}, "listing", True),
+           "train.rec_loss": "mse", "train.beta1": 0.5, "train.beta2": 0.999, "train.enc_every": 1}, "listing", True),
     # ablations of our model: attention placement and kind
     Recipe("attn4", "ablation: our model, self-attention at 4x4 instead of 8x8",
           {"model.attn_res": (4,)}, "self+cross", True),
