@@ -194,6 +194,7 @@ def test_a_run_started_before_new_config_fields_resumes_at_their_defaults(tmp_pa
     train(smoke_cfg.override(**{"train.steps": 2}), tmp_path, progress=False, data=smoke_data)
     saved = json.loads((tmp_path / "config.json").read_text())
     del saved["config"]["data"]["fraction"], saved["config"]["model"]["depth"], saved["config"]["train"]["init_from"]
+    del saved["config"]["model"]["d_head"], saved["config"]["train"]["enc_every"]
     (tmp_path / "config.json").write_text(json.dumps(saved))          # as written by an older paperlib
     assert train(smoke_cfg, tmp_path, progress=False, data=smoke_data)["steps"] == 4
 
@@ -232,7 +233,7 @@ def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_
     run = Run.start(smoke_cfg.override(**{"train.enc_adv_weight": weight}), tmp_path, smoke_data)
     seen = []
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
-    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0))
+    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=True)
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
 
 
@@ -263,3 +264,19 @@ def test_the_lazy_encoder_path_skips_e_on_the_other_steps_and_weights_its_losses
     assert all(g is None for g in grads[2, False])                # no encoder path: E untouched, Adam skips it
     for once, twice in zip(grads[1, True], grads[2, True]):       # E's gradients come from the weighted losses only
         torch.testing.assert_close(twice, 2 * once)
+
+
+def test_the_vae_runs_its_encoder_path_on_every_step_whatever_enc_every(tmp_path, smoke_cfg, smoke_data):
+    from paperlib.core.recipes import model_config
+    from paperlib.training.run import Run
+    from paperlib.training.steps import generator_step
+
+    grads = []
+    for every in (1, 2):
+        run = Run.start(model_config(smoke_cfg, "vae").override(**{"train.enc_every": every}), tmp_path / str(every),
+                        smoke_data)
+        torch.manual_seed(0)
+        generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=False)
+        grads.append([p.grad for p in run.nets.E.parameters()])
+    for once, lazy in zip(*grads):                                 # trained, and not weighted by enc_every
+        torch.testing.assert_close(lazy, once)

@@ -134,12 +134,15 @@ class TrainConfig:
                                         # 0.117; model_experiments.csv: lr_x4, rec40, rec_mse40, rec_mse80)
     kl_weight: float = 1e-4             # KL(q(z|x) || N(0, I)) weight: small, so z can carry an image's content
     enc_fraction: float = 0.5           # share of a GAN's batch that goes through the encoder path (the VAE: all)
+    enc_every: int = 1                  # a GAN's encoder path runs on the last of every k generator steps, its
+                                        # losses weighted by k (lazy, as StyleGAN2's regularisers): the other
+                                        # steps cost a DCGAN's. Weights that only the path reaches (E, cross-
+                                        # attention) take 1/k as many Adam steps; log ticks on the other steps
+                                        # record its losses as 0
     guide_fraction: float = 0.5         # share of the encoded images drawn by guided generation (a fresh z, their
                                         # own encoder features as context) instead of reconstructed from z; > 0
                                         # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
-    enc_every: int = 1                  # the encoder path runs on every k-th generator step, its losses weighted
-                                        # by k (StyleGAN2's lazy regularisation): the other steps cost a DCGAN's
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
     lecam_weight: float = 0.0           # LeCam regularisation of D (losses.LeCam; its authors use 0.3 with
                                         # DiffAugment on 10-20% of CIFAR-10); 0 = none

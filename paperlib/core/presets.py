@@ -102,7 +102,7 @@ PRESETS: dict[str, Preset] = {
                      log_every=100)),
         Plan((0,), (), 600, 3, (64,), (16, 32, 64)),
         _QUICK_STUDY),
-    # GPU scale: 64 px, wider networks, the same design
+    # GPU scale: 64 px, wider networks, the same design (quick's D head and lazy encoder path not yet measured here)
     "paper": Preset(
         _config("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16, 32), d_head="down"),
                 dict(steps=50000, batch_size=64, sample_every=2000, ckpt_every=2000, enc_every=2)),

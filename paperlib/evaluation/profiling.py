@@ -11,7 +11,6 @@ import resource
 import tempfile
 import time
 
-import numpy as np
 import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -156,19 +155,23 @@ def forward_gflops(cfg: Config, n_classes: int = 3) -> dict[str, float]:
 
 
 def model_cost(cfg: Config, steps: int = 3, sample_batch: int = 64) -> dict[str, float]:
-    """Training images/s (median over steps after the first), sampling images/s, parameters, GFLOPs.
+    """Training images/s (over the steps after the first), sampling images/s, parameters, GFLOPs.
 
     Runs on random images of cfg's size with 3 classes, so any image size can be measured without data.
+    The timed steps are rounded up to whole cycles of the lazy encoder path (train.enc_every).
     """
     n, s = 256, cfg.data.image_size
     data = ImageSet(torch.randint(0, 256, (n, 3, s, s), dtype=torch.uint8), torch.arange(n) % 3,
                     ["a", "b", "c"], [str(i) for i in range(n)], "random")
-    cfg = cfg.override(**{"train.steps": steps, "train.log_every": 1, "train.sample_every": 10**9,
+    every = cfg.train.enc_every
+    timed = -(-max(steps - 1, 1) // every) * every
+    cfg = cfg.override(**{"train.steps": 1 + timed, "train.log_every": 1, "train.sample_every": 10**9,
                           "train.ckpt_every": 10**9})
     with tempfile.TemporaryDirectory() as tmp:
         summary = train(cfg, tmp, progress=False, data=data)
         rows = [json.loads(line) for line in open(f"{tmp}/stats.jsonl")]
-    train_ips = float(np.median([r["images_per_s"] for r in rows[1:]])) if len(rows) > 1 else rows[0]["images_per_s"]
+    per_step = [1 / r["images_per_s"] for r in rows[1:]]                 # seconds per image of each timed step
+    train_ips = len(per_step) / sum(per_step)
     nets = Networks(ModelArgs.from_config(cfg.model, s, 3)).eval()
     z = torch.randn(sample_batch, cfg.model.z_dim)
     y = torch.arange(sample_batch) % 3 if cfg.model.conditional else None
@@ -195,7 +198,8 @@ MODEL_COST_COLUMNS = {
     "model": "model name (paperlib.core.recipes.MODELS)",
     "image_size": "image side, pixels (attention kept at the same relative feature-map sides)",
     "batch": "training batch size",
-    "train_images_per_s": "training images per second (median over timed steps after the first; random data)",
+    "train_images_per_s": "training images per second (over the timed steps after the first, whole cycles of "
+                          "the lazy encoder path; random data)",
     "sample_images_per_s": "sampling images per second (EMA generator, batch 64, no gradients)",
     "params_G": "generator parameters", "params_D": "discriminator parameters (absent: no D)",
     "params_E": "encoder parameters (absent: no encoder)",

@@ -211,8 +211,8 @@ class Discriminator(nn.Module):
         sn = a.d_spectral_norm
         self.std_side = 4 if a.d_head == "conv" else 8         # the side whose map gets the minibatch-std channel
         self.stem = _down(3, a.width(sides[0]), use_sn=sn)
-        self.downs = nn.ModuleList(_down(a.width(r) + (r == self.std_side), a.width(r // 2), use_sn=sn)
-                                   for r in sides[:-1])
+        self.downs = nn.ModuleList(_down(a.width(r) + int(r == self.std_side), a.width(r // 2), use_sn=sn)
+                                   for r in sides[:-1])                 # + the std channel where it joins
         self.extra = _extra(a, sides, lambda c: sn_conv(c, c, 3, use_sn=sn))
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in (a.attn_res if a.d_attention else ())})

@@ -96,8 +96,9 @@ class Run:
         g_step = GeneratorStep(nets.G, nets.E)
         run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
                   class_weights(data.labels, t.class_balance), nets,
-                  # the lazy encoder path leaves E and cross-attention unused on most steps
-                  DDP(g_step, find_unused_parameters=t.enc_every > 1) if world.size > 1 else g_step,
+                  # the lazy encoder path leaves E and cross-attention unused on the other steps
+                  DDP(g_step, find_unused_parameters=t.enc_every > 1 and nets.E is not None and D is not None)
+                  if world.size > 1 else g_step,
                   DDP(D) if world.size > 1 and D is not None else D, opt_g, opt_d, separate_passes, (fixed_z, fixed_y),
                   losses.LeCam() if t.lecam_weight and D is not None else None)
         run.resume()

@@ -1,5 +1,6 @@
-"""One training step's parts: the random plan of a generator step, the generator's three paths in one
-forward, and the generator and discriminator updates."""
+"""One training step's parts: the random plan of a generator step, the generator's paths in one forward
+(generation, and on encoder-path steps reconstruction and guidance), and the generator and discriminator
+updates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,13 +23,13 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
-                   labels: torch.Tensor, encode: bool = True) -> tuple[torch.Tensor, ...]:
+                   labels: torch.Tensor, *, encode: bool) -> tuple[torch.Tensor, ...]:
     """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
     encode: this step runs the encoder path (a GAN's every train.enc_every-th step, its losses then weighted
     by enc_every; the VAE's every step). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
     device = x.device
-    lazy = t.enc_every if nets.D is not None else 1         # the VAE has only the encoder path
+    lazy = t.enc_every if nets.D is not None and nets.E is not None else 1   # the VAE has only the encoder path
     encode = encode or lazy == 1
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
@@ -46,7 +47,7 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
             scores = nets.D(diff_augment(judged, t.diffaug), y_judged).float()
             loss_adv = losses.adversarial_g(t.loss, scores[:len(fake)])
             if judge_enc:
-                loss_adv = loss_adv + t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
+                loss_adv = loss_adv + lazy * t.enc_adv_weight * losses.adversarial_g(t.loss, scores[len(fake):])
         if x_enc is not None:
             n = plan.reconstructed
             if n:
@@ -101,7 +102,7 @@ class StepPlan:
 
 
 class GeneratorStep(nn.Module):
-    """The three generator paths of a step in one forward (DDP expects one forward per backward).
+    """The generator paths of a step in one forward (DDP expects one forward per backward).
 
     Generation: z -> G(z), no context; these are the images D judges.
     Encoder path, on the encoded real images x: reconstruction x -> E -> z_x -> G(z_x) with no context,
@@ -123,7 +124,7 @@ class GeneratorStep(nn.Module):
         -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
         if self.E is None or not len(plan.encoded):
             return self.G(z, y), None, None, None
-        mu, logvar, features = self.E(x_in)                    # a GAN encodes enc_fraction of its batch: the cost of E
+        mu, logvar, features = self.E(x_in)      # a GAN encodes enc_fraction of its batch on encoder-path steps
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
         context = None
         if plan.guided:
