@@ -232,7 +232,7 @@ def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_
     run = Run.start(smoke_cfg.override(**{"train.enc_adv_weight": weight}), tmp_path, smoke_data)
     seen = []
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
-    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=True)
+    generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), step=1)
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
 
 
@@ -257,7 +257,7 @@ def test_the_lazy_encoder_path_skips_e_on_the_other_steps_and_weights_its_losses
     for every, encode in ((1, True), (2, True), (2, False)):
         run = Run.start(smoke_cfg.override(**{"train.enc_every": every}), tmp_path / f"{every}{encode}", smoke_data)
         torch.manual_seed(0)
-        losses = generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=encode)
+        losses = generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), step=int(encode))
         grads[every, encode] = [p.grad for p in run.nets.E.parameters()]
         assert (losses[1] > 0) == encode                          # the reconstruction loss
     assert all(g is None for g in grads[2, False])                # no encoder path: E untouched, Adam skips it
@@ -275,7 +275,7 @@ def test_the_vae_runs_its_encoder_path_on_every_step_whatever_enc_every(tmp_path
         run = Run.start(model_config(smoke_cfg, "vae").override(**{"train.enc_every": every}), tmp_path / str(every),
                         smoke_data)
         torch.manual_seed(0)
-        generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), encode=False)
+        generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), step=0)
         grads.append([p.grad for p in run.nets.E.parameters()])
     for once, lazy in zip(*grads):                                 # trained, and not weighted by enc_every
         torch.testing.assert_close(lazy, once)

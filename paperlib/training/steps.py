@@ -23,14 +23,14 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
-                   labels: torch.Tensor, *, encode: bool) -> tuple[torch.Tensor, ...]:
+                   labels: torch.Tensor, *, step: int) -> tuple[torch.Tensor, ...]:
     """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
-    encode: this step runs the encoder path (a GAN's every train.enc_every-th step, its losses then weighted
-    by enc_every; the VAE's every step). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
+    step: the generator step's index; a GAN with E runs the encoder path on the last of every
+    train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
     device = x.device
     lazy = t.enc_every if nets.D is not None and nets.E is not None else 1   # the VAE has only the encoder path
-    encode = encode or lazy == 1
+    encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = zero

@@ -43,8 +43,7 @@ def train(cfg: Config, run_dir: Path | str, progress: bool = True, data: ImageSe
                 with run.autocast():
                     d_out = discriminator_step(nets, run.d_train, run.opt_d, t, x, y, run.separate_passes,
                                                run.lecam)
-        # the encoder path runs on the last of every enc_every steps, so that a log tick's losses include it
-        g_losses = generator_step(nets, run.g_train, run.opt_g, t, x, y, encode=(run.step + 1) % t.enc_every == 0)
+        g_losses = generator_step(nets, run.g_train, run.opt_g, t, x, y, step=run.step)
         update_ema(nets.G_ema, nets.G, min(t.ema_decay, (1 + run.step) / (10 + run.step)))
         run.step += 1
         bar.update(1)
