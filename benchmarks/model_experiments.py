@@ -125,6 +125,67 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "d_down_lazy2_enc_all": ("attngan", "d_down_lazy2 with the whole batch through the encoder path on its steps "
                              "(as many encoded images per step as every-step halves)",
                              {"model.d_head": "down", "train.enc_every": 2, "train.enc_fraction": 1.0}),
+    "dl2_ema99": ("attngan", "d_down_lazy2 with EMA decay 0.99 (the DCGAN's): does a 1,000-step EMA lag at x4 rates?",
+                  {"model.d_head": "down", "train.enc_every": 2, "train.ema_decay": 0.99}),
+    "dl2_transl": ("attngan", "d_down_lazy2 with translation-only DiffAugment (the DCGAN's): does colour jitter cost KID?",
+                   {"model.d_head": "down", "train.enc_every": 2, "train.diffaug": "translation"}),
+    "dl2_seed1": ("attngan", "d_down_lazy2, seed 1 (the design's run-to-run spread)",
+                  {"model.d_head": "down", "train.enc_every": 2, "train.seed": 1}),
+    "dl2_uncond": ("attngan", "d_down_lazy2, unconditional on the natural class mix (as the DCGAN)",
+                   {"model.d_head": "down", "train.enc_every": 2, "model.conditional": False,
+                    "train.class_balance": 0.0}),
+    "dl2_l1_10": ("attngan", "d_down_lazy2 with L1 reconstruction at weight 10 (lr_x4's, before MSE at 40): how much "
+                  "KID does the reconstruction pressure cost?", {"model.d_head": "down", "train.enc_every": 2,
+                                                                 "train.rec_loss": "l1", "train.rec_weight": 10.0}),
+    "dl2_l1_10_seed1": ("attngan", "dl2_l1_10 with seed 1 (its run-to-run spread)",
+                        {"model.d_head": "down", "train.enc_every": 2, "train.rec_loss": "l1",
+                         "train.rec_weight": 10.0, "train.seed": 1}),
+    "backbone_dcrecipe": ("attngan", "diagnosis: our G (PixelNorm + FiLM, self-attention at 8x8) and D (no spectral "
+                          "norm, minibatch std) with the DCGAN's whole recipe: unconditional, no encoder path, "
+                          "non-saturating loss, translation only, EMA 0.99. Is the backbone or the encoder path "
+                          "behind the KID gap?",
+                          {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                           "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                           "train.loss": "nonsaturating", "train.diffaug": "translation", "train.ema_decay": 0.99}),
+    "backbone_dcrecipe_gbn": ("attngan", "backbone_dcrecipe with batch norm (no affine; FiLM after it) instead of "
+                              "PixelNorm in G: is G's norm the difference?",
+                              {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                               "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                               "train.loss": "nonsaturating", "train.diffaug": "translation",
+                               "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+    "backbone_dcrecipe_gbn_noattn": ("attngan", "backbone_dcrecipe_gbn without self-attention: what is left "
+                                     "between it and the DCGAN?",
+                                     {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                                      "model.encoder": False, "model.cross_attn_res": (), "model.attn_res": (),
+                                      "model.d_spectral_norm": False, "train.loss": "nonsaturating",
+                                      "train.diffaug": "translation", "train.ema_decay": 0.99,
+                                      "model.g_norm": "batch"}),
+    "backbone_dcrecipe_gbn_sn": ("attngan", "backbone_dcrecipe_gbn with our D's spectral norm kept (the DCGAN's D "
+                                 "has batch norm; an unnormalised D at lr_d 1.6e-3 may be what lags)",
+                                 {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                                  "model.encoder": False, "model.cross_attn_res": (), "train.loss": "nonsaturating",
+                                  "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+    "backbone_dcrecipe_gbn_dbn": ("attngan", "backbone_dcrecipe_gbn with batch norm in D as well (model.d_batch_norm; "
+                                  "the DCGAN's D has it): is D's normalisation what is left?",
+                                  {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                                   "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                                   "model.d_batch_norm": True, "train.loss": "nonsaturating",
+                                   "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+    "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "
+                "EMA generator, as the DCGAN's)", {"model.d_head": "down", "train.enc_every": 2,
+                                                   "model.g_norm": "batch"}),
+    "dl2_natural": ("attngan", "d_down_lazy2 conditional, classes drawn in their natural mix (class_balance 0): "
+                    "KID's samples follow it, so people get more of the training",
+                    {"model.d_head": "down", "train.enc_every": 2, "train.class_balance": 0.0}),
+    "dl2_natural_seed1": ("attngan", "dl2_natural with seed 1 (its run-to-run spread)",
+                          {"model.d_head": "down", "train.enc_every": 2, "train.class_balance": 0.0,
+                           "train.seed": 1}),
+    "dl2_steps4000": ("attngan", "d_down_lazy2 for 4,000 steps instead of 2,500: is it still improving? (every "
+                      "quick run's KID fell from step 2,000 to 2,500: 0.16 -> 0.12 for the chain's, 0.157 -> 0.044 "
+                      "for its DCGAN)", {"model.d_head": "down", "train.enc_every": 2, "train.steps": 4000}),
+    "dl2_nosn": ("attngan", "d_down_lazy2 without spectral norm in D (in the backbone diagnosis spectral norm cost "
+                 "KID: 0.205 -> 0.378)", {"model.d_head": "down", "train.enc_every": 2,
+                                          "model.d_spectral_norm": False}),
     "enc_all": ("attngan", "the whole batch through the encoder path (half reconstructed, half guided)",
                 {"train.enc_fraction": 1.0}),
 }

@@ -7,6 +7,7 @@ from paperlib import get_config
 from paperlib.model.args import ModelArgs
 from paperlib.model.attngan import minibatch_std
 from paperlib.model.networks import Networks
+from paperlib.training.ema import standing_stats
 
 
 @pytest.mark.parametrize("size, attn, cross, d_attn", [(32, (8,), (8,), False), (64, (8, 16), (16,), True),
@@ -44,14 +45,18 @@ def test_conditional_generator_depends_on_the_label():
     assert not torch.allclose(nets.G(z, torch.tensor([0])), nets.G(z, torch.tensor([1])))
 
 
-def test_an_image_does_not_depend_on_the_rest_of_its_batch():
-    """No batch statistics in G or E: sampling, reconstruction and guidance of one image are the same in any batch."""
-    cfg = get_config("smoke")
+@pytest.mark.parametrize("g_norm", ["pixel", "batch"])
+def test_an_image_does_not_depend_on_the_rest_of_its_batch(g_norm):
+    """Sampling, reconstruction and guidance of one image are the same in any batch: no batch statistics in G or
+    E, or (model.g_norm=batch) the EMA generator's standing statistics."""
+    cfg = get_config("smoke", **{"model.g_norm": g_norm})
     nets = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3))
+    standing_stats(nets.G_ema)
+    assert len(nets.G_ema.batch_norms()) == (2 if g_norm == "batch" else 0)     # one per hidden side: 4 and 8
     z, y, x = torch.randn(5, cfg.model.z_dim), torch.tensor([0, 1, 2, 0, 1]), torch.randn(5, 3, 16, 16)
     context = nets.E(x)[2]
-    alone = nets.G(z[:1], y[:1], {s: f[:1] for s, f in context.items()})
-    torch.testing.assert_close(nets.G(z, y, context)[:1], alone, atol=1e-6, rtol=1e-5)
+    alone = nets.G_ema(z[:1], y[:1], {s: f[:1] for s, f in context.items()})
+    torch.testing.assert_close(nets.G_ema(z, y, context)[:1], alone, atol=1e-6, rtol=1e-5)
 
 
 def test_minibatch_std_groups_never_mix_reals_and_fakes():

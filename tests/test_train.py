@@ -279,3 +279,16 @@ def test_the_vae_runs_its_encoder_path_on_every_step_whatever_enc_every(tmp_path
         grads.append([p.grad for p in run.nets.E.parameters()])
     for once, lazy in zip(*grads):                                 # trained, and not weighted by enc_every
         torch.testing.assert_close(lazy, once)
+
+
+def test_a_batch_norm_discriminator_sees_reals_and_fakes_in_separate_batches(tmp_path, smoke_cfg, smoke_data):
+    from paperlib.training.run import Run
+    from paperlib.training.steps import discriminator_step
+
+    run = Run.start(smoke_cfg.override(**{"model.d_batch_norm": True}), tmp_path, smoke_data)
+    assert run.separate_passes and len([m for m in run.nets.D.modules() if isinstance(m, torch.nn.BatchNorm2d)]) == 1
+    seen = []
+    run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
+    x, y = run.batch(0)
+    discriminator_step(run.nets, run.d_train, run.opt_d, run.cfg.train, x, y, run.separate_passes)
+    assert seen == [len(x), len(x)]           # a pure real batch, then a pure fake one: no mixed batch statistics

@@ -67,13 +67,17 @@ class ModelConfig:
                                            # around its own place in the reference, at a cost linear in the map;
                                            # 0 = the whole map (the dense bias's cost grows with its square)
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
+    d_batch_norm: bool = False             # batch norm after each strided convolution of D but the first (DCGAN's
+                                           # D); real and fake batches then pass D separately
     d_head: str = "conv"                   # where D's minibatch-std channel joins: conv = at 4x4, then a 3x3
                                            # convolution (ProGAN; a third of D's FLOPs at 32 px) | down = before
                                            # the last strided convolution, no extra layer (DCGAN's cost)
-    g_norm: str = "pixel"                  # G's per-image feature norm before each FiLM: pixel (ProGAN's PixelNorm)
-                                           # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN)
+    g_norm: str = "pixel"                  # G's feature norm before each FiLM: pixel (ProGAN's PixelNorm, per image)
+                                           # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN) |
+                                           # batch (DCGAN's; the EMA G samples with standing statistics; guidance
+                                           # fell to 0.37 at quick: model_experiments.csv dl2_gbn)
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
-    conditional: bool = True               # class-conditional BN in G and a projection D (needs labels)
+    conditional: bool = True               # a class embedding in G's FiLM latent and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
     depth: int = 1                         # convolutions per feature-map side in G, D and E ("hidden layers")
 
@@ -97,7 +101,7 @@ class ModelConfig:
         if self.cross_attn_res and not self.encoder:
             raise ConfigError("model.cross_attn_res needs model.encoder=True (it attends to encoder features); "
                               "set model.cross_attn_res=() for a GAN without encoder")
-        _choice("model.g_norm", self.g_norm, ("pixel", "instance"))
+        _choice("model.g_norm", self.g_norm, ("pixel", "instance", "batch"))
         _choice("model.d_head", self.d_head, ("conv", "down"))
         for name in ("z_dim", "ch", "ch_mult_max", "depth", "heads"):
             if getattr(self, name) < 1:

@@ -148,7 +148,10 @@ class Generator(nn.Module):
         self.embed = nn.Embedding(a.n_classes, a.z_dim) if a.n_classes else None
         w_dim = a.z_dim * (2 if a.n_classes else 1)
         self.norm = PixelNorm()                                 # of z
-        self.feature_norm = PixelNorm() if a.g_norm == "pixel" else InstanceNorm()
+        make_norm = {"pixel": lambda c: PixelNorm(), "instance": lambda c: InstanceNorm(),
+                     "batch": lambda c: nn.BatchNorm2d(c, affine=False)}[a.g_norm]
+        self.norms = nn.ModuleList(make_norm(a.width(r)) for r in sides)
+        self.extra_norms = _extra(a, sides, make_norm)
         self.input = nn.Linear(w_dim, a.width(4) * 16)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a.width(r // 2), a.width(r), 4, 2, 1) for r in sides[1:])
         self.films = nn.ModuleList(FiLM(w_dim, a.width(r)) for r in sides)
@@ -167,8 +170,8 @@ class Generator(nn.Module):
         nn.init.normal_(self.to_rgb.weight, 0.0, 0.02)
 
     def batch_norms(self) -> list[nn.BatchNorm2d]:
-        """None: this generator has no batch statistics (kept for the baselines' common interface)."""
-        return []
+        """The feature norms that keep batch statistics (model.g_norm=batch); none otherwise."""
+        return [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
 
     def latent(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """w (B, w_dim): the normalised latent and, when conditional, the class embedding."""
@@ -187,12 +190,13 @@ class Generator(nn.Module):
                 context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
         w = self.latent(z, y)                                                    # (B, w_dim)
         h = self.input(w).view(z.shape[0], -1, 4, 4)                             # (B, width(4), 4, 4)
-        for i, (film, extra, extra_films) in enumerate(zip(self.films, self.extra, self.extra_films)):
+        for i, (norm, film, extra, extra_norms, extra_films) in enumerate(
+                zip(self.norms, self.films, self.extra, self.extra_norms, self.extra_films)):
             if i > 0:
                 h = self.ups[i - 1](h)                                           # side doubles
-            h = F.leaky_relu(film(self.feature_norm(h), w), LEAK)
-            for conv, f in zip(extra, extra_films):
-                h = F.leaky_relu(f(self.feature_norm(conv(h)), w), LEAK)
+            h = F.leaky_relu(film(norm(h), w), LEAK)
+            for conv, n, f in zip(extra, extra_norms, extra_films):
+                h = F.leaky_relu(f(n(conv(h)), w), LEAK)
             h = self._attend(h, context)
         return torch.tanh(self.to_rgb(h))                                        # (B, 3, S, S)
 
@@ -202,7 +206,8 @@ class Discriminator(nn.Module):
     """Image (B, 3, S, S), labels (B,) or None -> real/fake score (B,); projection D when conditional.
 
     DCGAN's strided convolutions with spectral norm, a minibatch-std channel (at 4x4 followed by a 3x3
-    convolution, or with d_head="down" before the last strided convolution), and a linear score.
+    convolution, or with d_head="down" before the last strided convolution), and a linear score; with
+    d_batch_norm, DCGAN's batch norm after each strided convolution but the first.
     """
 
     def __init__(self, a: ModelArgs):
@@ -213,6 +218,8 @@ class Discriminator(nn.Module):
         self.stem = _down(3, a.width(sides[0]), use_sn=sn)
         self.downs = nn.ModuleList(_down(a.width(r) + int(r == self.std_side), a.width(r // 2), use_sn=sn)
                                    for r in sides[:-1])                 # + the std channel where it joins
+        self.down_norms = nn.ModuleList(nn.BatchNorm2d(a.width(r // 2)) if a.d_batch_norm else nn.Identity()
+                                        for r in sides[:-1])
         self.extra = _extra(a, sides, lambda c: sn_conv(c, c, 3, use_sn=sn))
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in (a.attn_res if a.d_attention else ())})
@@ -233,7 +240,7 @@ class Discriminator(nn.Module):
             if i < len(self.downs):
                 if h.shape[-1] == self.std_side:
                     h = minibatch_std(h)
-                h = F.leaky_relu(self.downs[i](h), LEAK)        # side halves
+                h = F.leaky_relu(self.down_norms[i](self.downs[i](h)), LEAK)   # side halves
         if self.final is not None:
             h = F.leaky_relu(self.final(minibatch_std(h)), LEAK)   # (B, width(4), 4, 4)
         score = self.linear(h.flatten(1)).squeeze(1)            # (B,)

@@ -25,7 +25,7 @@ from ..model.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoi
 from ..model.networks import Networks
 from . import losses
 from .distributed import World, all_true, barrier, checksum, gather, init_world
-from .steps import GeneratorStep, autocast
+from .steps import GeneratorStep, autocast, encoder_cycle
 
 
 KEEP_CHECKPOINTS = 2   # older step checkpoints are deleted once a newer one is safely written
@@ -97,7 +97,7 @@ class Run:
         run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
                   class_weights(data.labels, t.class_balance), nets,
                   # the lazy encoder path leaves E and cross-attention unused on the other steps
-                  DDP(g_step, find_unused_parameters=t.enc_every > 1 and nets.E is not None and D is not None)
+                  DDP(g_step, find_unused_parameters=encoder_cycle(nets, t) > 1)
                   if world.size > 1 else g_step,
                   DDP(D) if world.size > 1 and D is not None else D, opt_g, opt_d, separate_passes, (fixed_z, fixed_y),
                   losses.LeCam() if t.lecam_weight and D is not None else None)

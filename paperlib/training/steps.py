@@ -22,6 +22,12 @@ def autocast(device: torch.device) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
+def encoder_cycle(nets: Networks, t: TrainConfig) -> int:
+    """Generator steps per run of the encoder path: train.enc_every for a GAN with E, else 1 (the VAE has
+    only the encoder path; a GAN without E has none)."""
+    return t.enc_every if nets.D is not None and nets.E is not None else 1
+
+
 def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
                    labels: torch.Tensor, *, step: int) -> tuple[torch.Tensor, ...]:
     """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
@@ -29,7 +35,7 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
     step: the generator step's index; a GAN with E runs the encoder path on the last of every
     train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
     device = x.device
-    lazy = t.enc_every if nets.D is not None and nets.E is not None else 1   # the VAE has only the encoder path
+    lazy = encoder_cycle(nets, t)
     encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
