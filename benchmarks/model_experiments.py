@@ -171,6 +171,12 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                                    "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
                                    "model.d_batch_norm": True, "train.loss": "nonsaturating",
                                    "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+    "backbone_dcrecipe_gbn_nofilm": ("attngan", "backbone_dcrecipe_gbn with z through G's first layer only (no FiLM; "
+                                     "batch norm with its own affine, as the DCGAN's G)",
+                                     {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                                      "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                                      "train.loss": "nonsaturating", "train.diffaug": "translation",
+                                      "train.ema_decay": 0.99, "model.g_norm": "batch", "model.g_film": False}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "
                 "EMA generator, as the DCGAN's)", {"model.d_head": "down", "train.enc_every": 2,
                                                    "model.g_norm": "batch"}),

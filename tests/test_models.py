@@ -5,7 +5,7 @@ import torch
 
 from paperlib import get_config
 from paperlib.model.args import ModelArgs
-from paperlib.model.attngan import minibatch_std
+from paperlib.model.attngan import FiLM, minibatch_std
 from paperlib.model.networks import Networks
 from paperlib.training.ema import standing_stats
 
@@ -98,3 +98,13 @@ def test_each_d_head_lets_a_score_see_the_other_images_of_its_group(head):
     with torch.no_grad():
         before, after = D(x), D(other)
     assert not torch.allclose(before[0], after[0]) and torch.equal(before[4:], after[4:])
+
+
+def test_without_film_the_latent_enters_through_the_first_layer_only():
+    cfg = get_config("smoke", **{"model.g_film": False, "model.g_norm": "batch"})
+    G = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3)).G_ema
+    assert not [m for m in G.modules() if isinstance(m, FiLM)]
+    assert all(bn.affine for bn in G.batch_norms())          # batch norm keeps its own scale and shift, as DCGAN's
+    standing_stats(G)
+    z = torch.randn(2, cfg.model.z_dim)
+    assert not torch.allclose(G(z, torch.tensor([0, 0])), G(z.flip(0), torch.tensor([0, 0])))

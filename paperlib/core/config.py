@@ -76,6 +76,8 @@ class ModelConfig:
                                            # | instance (per channel over the map: with FiLM, StyleGAN's AdaIN) |
                                            # batch (DCGAN's; the EMA G samples with standing statistics; guidance
                                            # fell to 0.37 at quick: model_experiments.csv dl2_gbn)
+    g_film: bool = True                    # w (z and the class) scales and shifts every side of G (FiLM); False:
+                                           # it enters through G's first layer only, as a DCGAN's z
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     conditional: bool = True               # a class embedding in G's FiLM latent and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)

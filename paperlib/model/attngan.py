@@ -58,6 +58,13 @@ class FiLM(nn.Module):
         return h * (1 + scale) + shift
 
 
+class IgnoreLatent(nn.Module):
+    """FiLM's place when model.g_film is off: h passes unchanged, the latent is not read."""
+
+    def forward(self, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return h
+
+
 def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
     """Append one channel: the feature std within groups of `group` consecutive images (ProGAN).
 
@@ -149,14 +156,14 @@ class Generator(nn.Module):
         w_dim = a.z_dim * (2 if a.n_classes else 1)
         self.norm = PixelNorm()                                 # of z
         make_norm = {"pixel": lambda c: PixelNorm(), "instance": lambda c: InstanceNorm(),
-                     "batch": lambda c: nn.BatchNorm2d(c, affine=False)}[a.g_norm]
+                     "batch": lambda c: nn.BatchNorm2d(c, affine=not a.g_film)}[a.g_norm]   # FiLM is its affine
         self.norms = nn.ModuleList(make_norm(a.width(r)) for r in sides)
         self.extra_norms = _extra(a, sides, make_norm)
         self.input = nn.Linear(w_dim, a.width(4) * 16)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a.width(r // 2), a.width(r), 4, 2, 1) for r in sides[1:])
-        self.films = nn.ModuleList(FiLM(w_dim, a.width(r)) for r in sides)
+        self.films = nn.ModuleList(FiLM(w_dim, a.width(r)) if a.g_film else IgnoreLatent() for r in sides)
         self.extra = _extra(a, sides, lambda c: nn.Conv2d(c, c, 3, padding=1))
-        self.extra_films = _extra(a, sides, lambda c: FiLM(w_dim, c))
+        self.extra_films = _extra(a, sides, lambda c: FiLM(w_dim, c) if a.g_film else IgnoreLatent())
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in a.attn_res})
         self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads,
