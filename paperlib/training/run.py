@@ -91,8 +91,9 @@ class Run:
         D = nets.D
         separate_passes = D is not None and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
         if separate_passes and world.size > 1:
-            raise ConfigError(f"model.arch={cfg.model.arch!r}: its discriminator has batch norm and runs twice per "
-                              "step, which DistributedDataParallel does not allow; train it in one process")
+            raise ConfigError(f"model.arch={cfg.model.arch!r}, model.d_batch_norm={cfg.model.d_batch_norm}: the "
+                              "discriminator has batch norm and runs twice per step, which DistributedDataParallel "
+                              "does not allow; train it in one process (or set model.d_batch_norm=false)")
         g_step = GeneratorStep(nets.G, nets.E)
         run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
                   class_weights(data.labels, t.class_balance), nets,
