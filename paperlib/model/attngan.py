@@ -161,9 +161,10 @@ class Generator(nn.Module):
         self.extra_norms = _extra(a, sides, make_norm)
         self.input = nn.Linear(w_dim, a.width(4) * 16)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a.width(r // 2), a.width(r), 4, 2, 1) for r in sides[1:])
-        self.films = nn.ModuleList(FiLM(w_dim, a.width(r)) if a.g_film else IgnoreLatent() for r in sides)
+        make_film = (lambda c: FiLM(w_dim, c)) if a.g_film else (lambda c: IgnoreLatent())
+        self.films = nn.ModuleList(make_film(a.width(r)) for r in sides)
         self.extra = _extra(a, sides, lambda c: nn.Conv2d(c, c, 3, padding=1))
-        self.extra_films = _extra(a, sides, lambda c: FiLM(w_dim, c) if a.g_film else IgnoreLatent())
+        self.extra_films = _extra(a, sides, make_film)
         self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
                                         for r in a.attn_res})
         self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads,

@@ -33,7 +33,8 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
     """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
     step: the generator step's index; a GAN with E runs the encoder path on the last of every
-    train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1). Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
+    train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1).
+    Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
     device = x.device
     lazy = encoder_cycle(nets, t)
     encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
