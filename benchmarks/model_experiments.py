@@ -177,6 +177,41 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                                       "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
                                       "train.loss": "nonsaturating", "train.diffaug": "translation",
                                       "train.ema_decay": 0.99, "model.g_norm": "batch", "model.g_film": False}),
+    "backbone_dcrecipe_gbn_init": ("attngan", "backbone_dcrecipe_gbn with DCGAN's N(0, 0.02) start instead of "
+                                   "Kaiming's: under Adam the start's scale sets the learning rate relative to "
+                                   "the weights", {"model.d_head": "down", "model.conditional": False,
+                                                   "train.class_balance": 0.0, "model.encoder": False,
+                                                   "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                                                   "train.loss": "nonsaturating", "train.diffaug": "translation",
+                                                   "train.ema_decay": 0.99, "model.g_norm": "batch",
+                                                   "model.init": "normal"}),
+    "init_normal": ("attngan", "the committed design with DCGAN's N(0, 0.02) start instead of Kaiming's",
+                    {"model.init": "normal"}),
+    "backbone_dcrecipe_init": ("attngan", "backbone_dcrecipe (PixelNorm G) with DCGAN's N(0, 0.02) start: does the "
+                               "batch-free G close the gap too?",
+                               {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
+                                "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
+                                "train.loss": "nonsaturating", "train.diffaug": "translation",
+                                "train.ema_decay": 0.99, "model.init": "normal"}),
+    "init_normal_nosn": ("attngan", "init_normal with a plain D (no spectral norm), as the DCGAN's",
+                         {"model.init": "normal", "model.d_spectral_norm": False}),
+    "init_normal_nosn_ns": ("attngan", "init_normal_nosn with the non-saturating loss (the DCGAN's; the hinge "
+                            "with a plain D gave noise textures)",
+                            {"model.init": "normal", "model.d_spectral_norm": False, "train.loss": "nonsaturating"}),
+    "nosn_embed": ("attngan", "init_normal_nosn_ns with the plain D's class embedding started at its linear "
+                   "head's scale (it was nn.Embedding's N(0, 1))",
+                   {"model.init": "normal", "model.d_spectral_norm": False, "train.loss": "nonsaturating"}),
+    "nosn_embed_seed1": ("attngan", "nosn_embed with seed 1",
+                         {"model.init": "normal", "model.d_spectral_norm": False, "train.loss": "nonsaturating",
+                          "train.seed": 1}),
+    "nosn_embed_lecam_seed1": ("attngan", "nosn_embed_seed1 (which broke) with LeCam regularisation at 0.3: does it "
+                               "keep the plain D stable?",
+                               {"model.init": "normal", "model.d_spectral_norm": False, "train.loss": "nonsaturating",
+                                "train.lecam_weight": 0.3, "train.seed": 1}),
+    "init_normal_ns": ("attngan", "init_normal (spectral norm kept) with the non-saturating loss",
+                       {"model.init": "normal", "train.loss": "nonsaturating"}),
+    "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
+    "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "
                 "EMA generator, as the DCGAN's)", {"model.d_head": "down", "train.enc_every": 2,
                                                    "model.g_norm": "batch"}),

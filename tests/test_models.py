@@ -108,3 +108,27 @@ def test_without_film_the_latent_enters_through_the_first_layer_only():
     standing_stats(G)
     z = torch.randn(2, cfg.model.z_dim)
     assert not torch.allclose(G(z, torch.tensor([0, 0])), G(z.flip(0), torch.tensor([0, 0])))
+
+
+def test_normal_init_starts_every_layer_at_dcgan_scale_but_the_zero_started_ones():
+    cfg = get_config("quick", **{"model.init": "normal"})
+    nets = Networks(ModelArgs.from_config(cfg.model, 32, n_classes=3))
+    attn = nets.G.self_attn["8"]
+    for weight in (nets.G.ups[0].weight, nets.D.stem.parametrizations.weight.original, nets.E.head.weight,
+                   attn.query.weight):
+        assert weight.std().item() == pytest.approx(0.02, rel=0.2)
+    assert attn.out.weight.abs().sum() == 0 and nets.G.films[0].affine.weight.abs().sum() == 0
+
+
+@pytest.mark.parametrize("init", ["kaiming", "normal"])
+def test_a_plain_projection_d_starts_with_a_class_term_of_the_image_terms_order(init):
+    cfg = get_config("quick", **{"model.init": init, "model.d_spectral_norm": False})
+    d = Networks(ModelArgs.from_config(cfg.model, 32, n_classes=3)).D
+    torch.manual_seed(0)
+    x, y = torch.rand(64, 3, 32, 32) * 2 - 1, torch.randint(0, 3, (64,))
+    inputs = []
+    d.linear.register_forward_hook(lambda m, i, o: inputs.append(i[0]) and None)
+    score = d(x, y)
+    image_term = d.linear(inputs[0]).squeeze(1)
+    # the class term sums D's 16 positions, so about 4x; nn.Embedding's N(0, 1) made it 46-53x here
+    assert (score - image_term).std() < 6 * image_term.std()

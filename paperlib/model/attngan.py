@@ -80,14 +80,21 @@ def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
     return torch.cat([x, stat.repeat_interleave(g)[:, None, None, None].expand(b, 1, h, w)], dim=1)
 
 
-def _init(module: nn.Module) -> None:
-    """Kaiming-normal weights for the LeakyReLU slope, zero biases (FiLM and attention outputs keep their zeros)."""
+def _init(module: nn.Module, scheme: str) -> None:
+    """Start weights by model.init (kaiming: for the LeakyReLU slope; normal: DCGAN's N(0, 0.02)), zero biases.
+
+    FiLM and attention outputs keep their zeros. Under Adam a weight moves about lr per step whatever its
+    size, so the start's scale is also the learning rate relative to the weights.
+    """
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
             if weight.abs().sum() == 0:          # zero-initialised on purpose (FiLM, attention output)
                 continue
-            nn.init.kaiming_normal_(weight, a=LEAK)
+            if scheme == "kaiming":
+                nn.init.kaiming_normal_(weight, a=LEAK)
+            else:
+                nn.init.normal_(weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     with torch.no_grad():  # refresh spectral norm's power-iteration vectors for the new weights
@@ -124,7 +131,7 @@ class Encoder(nn.Module):
         self.downs = nn.ModuleList(_down(a.width(r), a.width(r // 2), use_sn=False) for r in sides[:-1])
         self.extra = _extra(a, sides, lambda c: nn.Conv2d(c, c, 3, padding=1))
         self.head = nn.Linear(a.width(4) * 16, 2 * a.z_dim)
-        _init(self)
+        _init(self, a.init)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[int, torch.Tensor]]:
         h = F.leaky_relu(self.stem(x), LEAK)                   # (B, width(S/2), S/2, S/2)
@@ -172,7 +179,7 @@ class Generator(nn.Module):
                                                                            window=a.cross_window)
                                          for r in a.cross_attn_res})
         self.to_rgb = nn.ConvTranspose2d(a.width(sides[-1]), 3, 4, 2, 1)
-        _init(self)
+        _init(self, a.init)
         # DCGAN's N(0, 0.02) for the output layer: nothing normalises it, and a Kaiming start (std ~2 before tanh)
         # saturates tanh into pixel noise that its vanishing gradient then keeps (issue 12's experiments)
         nn.init.normal_(self.to_rgb.weight, 0.0, 0.02)
@@ -235,7 +242,12 @@ class Discriminator(nn.Module):
         self.linear = sn_linear(a.width(4) * 16, 1, use_sn=sn)
         self.embed = (nn.utils.parametrizations.spectral_norm(nn.Embedding(a.n_classes, a.width(4))) if sn else
                       nn.Embedding(a.n_classes, a.width(4))) if a.n_classes else None
-        _init(self)
+        _init(self, a.init)
+        if self.embed is not None and not sn:
+            # the projection is a second linear score: start it at the linear head's scale per weight (its class
+            # term, a sum over D's 16 positions, then starts about 4x the image term), not at nn.Embedding's
+            # N(0, 1), whose class term outweighed the image term 28x (Kaiming) to 50x (normal) in a fresh plain D
+            nn.init.normal_(self.embed.weight, 0.0, float(self.linear.weight.detach().std()))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = F.leaky_relu(self.stem(x), LEAK)                    # (B, width(S/2), S/2, S/2)
