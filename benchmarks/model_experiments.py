@@ -27,6 +27,12 @@ from paperlib.evaluation.features import domain_space
 from paperlib.core.tables import write_table
 from paperlib.training.train import train
 
+# the DCGAN's recipe on our G and D (the backbone_* diagnosis): unconditional, no encoder path, a plain D,
+# non-saturating loss, translation only, EMA 0.99
+_DCRECIPE = {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0, "model.encoder": False,
+             "model.cross_attn_res": (), "model.d_spectral_norm": False, "train.loss": "nonsaturating",
+             "train.diffaug": "translation", "train.ema_decay": 0.99}
+
 VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it changes, overrides)
     "base": ("attngan", "the redesigned model as committed (quick preset)", {}),
     "dcgan": ("dcgan", "the DCGAN baseline, same steps", {}),
@@ -143,56 +149,28 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "backbone_dcrecipe": ("attngan", "diagnosis: our G (PixelNorm + FiLM, self-attention at 8x8) and D (no spectral "
                           "norm, minibatch std) with the DCGAN's whole recipe: unconditional, no encoder path, "
                           "non-saturating loss, translation only, EMA 0.99. Is the backbone or the encoder path "
-                          "behind the KID gap?",
-                          {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                           "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                           "train.loss": "nonsaturating", "train.diffaug": "translation", "train.ema_decay": 0.99}),
+                          "behind the KID gap?", _DCRECIPE),
     "backbone_dcrecipe_gbn": ("attngan", "backbone_dcrecipe with batch norm (no affine; FiLM after it) instead of "
-                              "PixelNorm in G: is G's norm the difference?",
-                              {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                               "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                               "train.loss": "nonsaturating", "train.diffaug": "translation",
-                               "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+                              "PixelNorm in G: is G's norm the difference?", {**_DCRECIPE, "model.g_norm": "batch"}),
     "backbone_dcrecipe_gbn_noattn": ("attngan", "backbone_dcrecipe_gbn without self-attention: what is left "
                                      "between it and the DCGAN?",
-                                     {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                                      "model.encoder": False, "model.cross_attn_res": (), "model.attn_res": (),
-                                      "model.d_spectral_norm": False, "train.loss": "nonsaturating",
-                                      "train.diffaug": "translation", "train.ema_decay": 0.99,
-                                      "model.g_norm": "batch"}),
+                                     {**_DCRECIPE, "model.attn_res": (), "model.g_norm": "batch"}),
     "backbone_dcrecipe_gbn_sn": ("attngan", "backbone_dcrecipe_gbn with our D's spectral norm kept (the DCGAN's D "
                                  "has batch norm; an unnormalised D at lr_d 1.6e-3 may be what lags)",
-                                 {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                                  "model.encoder": False, "model.cross_attn_res": (), "train.loss": "nonsaturating",
-                                  "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+                                 {**_DCRECIPE, "model.d_spectral_norm": True, "model.g_norm": "batch"}),
     "backbone_dcrecipe_gbn_dbn": ("attngan", "backbone_dcrecipe_gbn with batch norm in D as well (model.d_batch_norm; "
                                   "the DCGAN's D has it): is D's normalisation what is left?",
-                                  {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                                   "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                                   "model.d_batch_norm": True, "train.loss": "nonsaturating",
-                                   "train.diffaug": "translation", "train.ema_decay": 0.99, "model.g_norm": "batch"}),
+                                  {**_DCRECIPE, "model.d_batch_norm": True, "model.g_norm": "batch"}),
     "backbone_dcrecipe_gbn_nofilm": ("attngan", "backbone_dcrecipe_gbn with z through G's first layer only (no FiLM; "
                                      "batch norm with its own affine, as the DCGAN's G)",
-                                     {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                                      "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                                      "train.loss": "nonsaturating", "train.diffaug": "translation",
-                                      "train.ema_decay": 0.99, "model.g_norm": "batch", "model.g_film": False}),
+                                     {**_DCRECIPE, "model.g_norm": "batch", "model.g_film": False}),
     "backbone_dcrecipe_gbn_init": ("attngan", "backbone_dcrecipe_gbn with DCGAN's N(0, 0.02) start instead of "
                                    "Kaiming's: under Adam the start's scale sets the learning rate relative to "
-                                   "the weights", {"model.d_head": "down", "model.conditional": False,
-                                                   "train.class_balance": 0.0, "model.encoder": False,
-                                                   "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                                                   "train.loss": "nonsaturating", "train.diffaug": "translation",
-                                                   "train.ema_decay": 0.99, "model.g_norm": "batch",
-                                                   "model.init": "normal"}),
+                                   "the weights", {**_DCRECIPE, "model.g_norm": "batch", "model.init": "normal"}),
+    "backbone_dcrecipe_init": ("attngan", "backbone_dcrecipe (PixelNorm G) with DCGAN's N(0, 0.02) start: does the "
+                               "batch-free G close the gap too?", {**_DCRECIPE, "model.init": "normal"}),
     "init_normal": ("attngan", "the committed design with DCGAN's N(0, 0.02) start instead of Kaiming's",
                     {"model.init": "normal"}),
-    "backbone_dcrecipe_init": ("attngan", "backbone_dcrecipe (PixelNorm G) with DCGAN's N(0, 0.02) start: does the "
-                               "batch-free G close the gap too?",
-                               {"model.d_head": "down", "model.conditional": False, "train.class_balance": 0.0,
-                                "model.encoder": False, "model.cross_attn_res": (), "model.d_spectral_norm": False,
-                                "train.loss": "nonsaturating", "train.diffaug": "translation",
-                                "train.ema_decay": 0.99, "model.init": "normal"}),
     "init_normal_nosn": ("attngan", "init_normal with a plain D (no spectral norm), as the DCGAN's",
                          {"model.init": "normal", "model.d_spectral_norm": False}),
     "init_normal_nosn_ns": ("attngan", "init_normal_nosn with the non-saturating loss (the DCGAN's; the hinge "
