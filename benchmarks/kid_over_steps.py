@@ -9,8 +9,6 @@ printed. Nothing is written.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from paperlib import get_config
@@ -33,13 +31,7 @@ def main() -> None:
     for run in args.runs:
         scores = []
         for ckpt in sorted((run / "checkpoints").glob("step_*.pt")):
-            with tempfile.TemporaryDirectory() as tmp:       # evaluate_run scores a folder's newest checkpoint
-                view = Path(tmp)
-                (view / "checkpoints").mkdir()
-                os.symlink(ckpt.resolve(), view / "checkpoints" / ckpt.name)
-                for name in ("config.json", "stats.jsonl"):
-                    os.symlink((run / name).resolve(), view / name)
-                row = evaluate_run(view, space, real, train_set, holdout, args.draws)
+            row = evaluate_run(run, space, real, train_set, holdout, args.draws, ckpt=ckpt)
             scores.append(f"{ckpt.stem}: KID {row['kid']:.3f} (draw sd {row['kid_draw_std']:.3f}), "
                           f"recall {row['recall']:.2f}")
         print(run.name, " | ".join(scores), flush=True)

@@ -36,9 +36,11 @@ def eval_labels(train: ImageSet, n: int, seed: int) -> torch.Tensor:
 
 
 def evaluate_run(run_dir: Path, space: FeatureSpace, real_features: torch.Tensor, train: ImageSet,
-                 holdout: ImageSet, draws: int, seed: int = 0) -> dict[str, Any]:
-    """Quality metrics (mean over draws), and reconstruction of the held-out split for models with an encoder."""
-    ckpt = latest_checkpoint(run_dir)
+                 holdout: ImageSet, draws: int, seed: int = 0, ckpt: Path | None = None) -> dict[str, Any]:
+    """Quality metrics (mean over draws), and reconstruction of the held-out split for models with an encoder.
+
+    ckpt: the checkpoint to score (default: the run's newest)."""
+    ckpt = ckpt or latest_checkpoint(run_dir)
     if ckpt is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint: train it first (03_baselines)")
     nets = networks_from_checkpoint(ckpt).eval()
