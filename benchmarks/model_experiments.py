@@ -188,6 +188,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                                 "train.lecam_weight": 0.3, "train.seed": 1}),
     "init_normal_ns": ("attngan", "init_normal (spectral norm kept) with the non-saturating loss",
                        {"model.init": "normal", "train.loss": "nonsaturating"}),
+    "init_normal_ns_seed1": ("attngan", "init_normal_ns with seed 1",
+                             {"model.init": "normal", "train.loss": "nonsaturating", "train.seed": 1}),
+    "init_normal_ns_seed2": ("attngan", "init_normal_ns with seed 2",
+                             {"model.init": "normal", "train.loss": "nonsaturating", "train.seed": 2}),
     "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
     "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "

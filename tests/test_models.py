@@ -110,14 +110,16 @@ def test_without_film_the_latent_enters_through_the_first_layer_only():
     assert not torch.allclose(G(z, torch.tensor([0, 0])), G(z.flip(0), torch.tensor([0, 0])))
 
 
-def test_normal_init_starts_every_layer_at_dcgan_scale_but_the_zero_started_ones():
+def test_normal_init_starts_g_and_d_at_dcgan_scale_but_the_zero_started_ones_and_e_at_kaiming():
     cfg = get_config("quick", **{"model.init": "normal"})
     nets = Networks(ModelArgs.from_config(cfg.model, 32, n_classes=3))
     attn = nets.G.self_attn["8"]
-    for weight in (nets.G.ups[0].weight, nets.D.stem.parametrizations.weight.original, nets.E.head.weight,
-                   attn.query.weight):
+    for weight in (nets.G.ups[0].weight, nets.D.stem.parametrizations.weight.original, attn.query.weight):
         assert weight.std().item() == pytest.approx(0.02, rel=0.2)
     assert attn.out.weight.abs().sum() == 0 and nets.G.films[0].affine.weight.abs().sum() == 0
+    for conv in nets.E.downs:   # Kaiming for LeakyReLU: std sqrt(2 / (1 + 0.2^2) / fan_in)
+        fan_in = conv.weight[0].numel()
+        assert conv.weight.std().item() == pytest.approx((2 / 1.04 / fan_in) ** 0.5, rel=0.2)
 
 
 @pytest.mark.parametrize("init", ["kaiming", "normal"])

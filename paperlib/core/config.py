@@ -78,10 +78,10 @@ class ModelConfig:
                                            # fell to 0.37 at quick: model_experiments.csv dl2_gbn)
     g_film: bool = True                    # w (z and the class) scales and shifts every side of G (FiLM); False:
                                            # it enters through G's first layer only, as a DCGAN's z
-    init: str = "kaiming"                  # G's, D's and E's starting weights: kaiming (for LeakyReLU) | normal
-                                           # (DCGAN's N(0, 0.02)): with a plain D it closed most of the backbone's
-                                           # KID gap; with our spectral norm it cost guidance (README, issue 12's
-                                           # experiments: backbone_dcrecipe_init, init_normal)
+    init: str = "kaiming"                  # G's and D's starting weights: kaiming (for LeakyReLU) | normal (DCGAN's
+                                           # N(0, 0.02)): with a plain D it closed most of the backbone's KID gap
+                                           # (issue 12's experiments: backbone_dcrecipe_init). E always starts at
+                                           # Kaiming: its features are cross-attention's keys and values
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     conditional: bool = True               # a class embedding in G's FiLM latent and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
