@@ -192,6 +192,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                              {"model.init": "normal", "train.loss": "nonsaturating", "train.seed": 1}),
     "init_normal_ns_seed2": ("attngan", "init_normal_ns with seed 2",
                              {"model.init": "normal", "train.loss": "nonsaturating", "train.seed": 2}),
+    "kl1e3": ("attngan", "KL weight 1e-3 instead of 1e-4: E's latents sat at 2.2x the prior's norm, where the class "
+              "code changed a decode 0.06 against 0.15 from prior z, so class edits of encoded images did nothing",
+              {"train.kl_weight": 1e-3}),
+    "kl1e2": ("attngan", "KL weight 1e-2 (see kl1e3)", {"train.kl_weight": 1e-2}),
     "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
     "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "

@@ -1,7 +1,7 @@
 """Issue 13's photo check: the `photos` preset on a folder of photos, against a DCGAN given the same wall-clock.
 
     python benchmarks/photo_preset.py FOLDER --name faces [--limit 2000] [--steps 3000] [--set model.g_norm=instance]
-                                      [--dcgan] [--vae]
+                                      [--dcgan] [--vae] [--edits-only]
 
 Trains our model with the `photos` preset (64 px) on FOLDER (its first --limit files, linked into the run folder,
 so that the data set is the same on every call) into runs/photo_preset/NAME/attngan, resumed if there, and scores
@@ -66,6 +66,8 @@ def main() -> None:
                         help="a change to the photos preset for our model, e.g. model.attn_res=()")
     parser.add_argument("--dcgan", action="store_true", help="also train a DCGAN for our run's wall-clock")
     parser.add_argument("--vae", action="store_true", help="also train the VAE baseline for our steps")
+    parser.add_argument("--edits-only", action="store_true",
+                        help="skip training and the sample scores: only the editing targets of a trained run")
     args = parser.parse_args()
     root = paths.project_root() / "runs" / "photo_preset" / args.name
     data = linked_subset(args.folder, args.limit, root / "data") if args.limit else args.folder.resolve()
@@ -75,28 +77,30 @@ def main() -> None:
     train_set, holdout = load_dataset(base.data, "train"), load_dataset(base.data, "holdout")
     print(f"{len(train_set)} training and {len(holdout)} held-out photos, classes {train_set.class_names}", flush=True)
     runs = {"attngan": root / "attngan"}
-    train(base, runs["attngan"], data=train_set)
-    if args.dcgan:
+    if not args.edits_only:
+        train(base, runs["attngan"], data=train_set)
+    if args.dcgan and not args.edits_only:
         runs["dcgan_long"] = root / "dcgan_long"
         ours = run_stats(runs["attngan"])["train_wall_clock_s"]
         per_step = training_speed(model_config(base, "dcgan"), 50)["s_per_step"]   # measured here, now
         steps = max(1, round(ours / per_step))
         print(f"DCGAN: {per_step * 1000:.0f} ms per step, {steps} steps for our {ours:.0f} s", flush=True)
         train(model_config(base, "dcgan_long", steps=steps), runs["dcgan_long"], data=train_set)
-    if args.vae:
+    if args.vae and not args.edits_only:
         runs["vae"] = root / "vae"
         train(model_config(base, "vae"), runs["vae"], data=train_set)
     classifier = root / "classifier.pt"            # a one-class folder's classifier learns quarter turns instead
     meta = domain_classifier(base.data, classifier, 600, base.train.seed)
     space = domain_space(classifier)
     print(space.note, flush=True)
-    real, _ = space.extract(train_set.images)
-    rows = [floor_row(space, real, holdout)]
-    for model, run in runs.items():
-        rows.append({**evaluate_run(run, space, real, train_set, holdout, draws=3), "model": model})
-        print(f"{model}: sample grids in {run / 'samples'}", flush=True)
-    df = pd.DataFrame(rows)
-    print(df[[c for c in COLUMNS if c in df.columns]].round(4).to_string(index=False))
+    if not args.edits_only:
+        real, _ = space.extract(train_set.images)
+        rows = [floor_row(space, real, holdout)]
+        for model, run in runs.items():
+            rows.append({**evaluate_run(run, space, real, train_set, holdout, draws=3), "model": model})
+            print(f"{model}: sample grids in {run / 'samples'}", flush=True)
+        df = pd.DataFrame(rows)
+        print(df[[c for c in COLUMNS if c in df.columns]].round(4).to_string(index=False))
     ckpt = latest_checkpoint(runs["attngan"])
     if train_set.num_classes == 2:
         a, b = train_set.class_names

@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     op.add_argument("--reconstruct", action="store_true", help="encode and decode; prints PSNR and SSIM")
     op.add_argument("--interpolate", metavar="OTHER", help="decodes from the photo's latent to OTHER's")
     op.add_argument("--attribute", metavar="FOLDER_A:FOLDER_B",
-                    help="add the mean latent of FOLDER_B minus that of FOLDER_A (e.g. neutral:smiling)")
+                    help="add the mean latent of FOLDER_B minus that of FOLDER_A (e.g. neutral:smiling); "
+                         "G's latent: z and, in a conditional model, the class code")
     op.add_argument("--guide", metavar="REFERENCE", help="decode while cross-attending to REFERENCE")
     p.add_argument("--steps", type=int, default=photo_editing.STEPS, help="--interpolate: frames, ends included")
     low, high = photo_editing.STRENGTH_RANGE

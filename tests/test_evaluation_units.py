@@ -116,8 +116,16 @@ class _PixelEncoder(nn.Module):
 
 
 class _PixelDecoder(nn.Module):
+    """A stand-in generator: its latent w is z (no class code), and w is the image's pixels."""
+
+    def latent(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return z
+
+    def synthesize(self, w: torch.Tensor, context: dict | None = None) -> torch.Tensor:
+        return w.view(-1, 3, 4, 4)
+
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, context: dict | None = None) -> torch.Tensor:
-        return z.view(-1, 3, 4, 4)
+        return self.synthesize(self.latent(z, y), context)
 
 
 def test_attribute_edit_scores_count_flips_to_b_and_kept_identities(space):

@@ -88,11 +88,8 @@ def choose_label(editor: Editor, x: torch.Tensor, label: str | None = None) -> t
         if label not in editor.class_names:
             raise InputError(f"--label {label!r}: this model's classes are {', '.join(editor.class_names)}")
         return torch.tensor([editor.class_names.index(label)]), f"{label} (given)"
-    z = editing.encode(editor.nets, x).expand(n, -1)
-    psnr = [reconstruction_metrics(x, decode(editor.nets, z[k:k + 1], torch.tensor([k])))["psnr_db"]
-            for k in range(n)]
-    best = max(range(n), key=psnr.__getitem__)
-    return torch.tensor([best]), f"{editor.class_names[best]} (best reconstruction of {n} classes)"
+    best = editing.best_labels(editor.nets, x)
+    return best, f"{editor.class_names[int(best[0])]} (best reconstruction of {n} classes)"
 
 
 def scores(x: torch.Tensor, edited: torch.Tensor, against: str) -> dict[str, float]:
@@ -132,9 +129,10 @@ def interpolate(editor: Editor, image: Path | str, other: Path | str, steps: int
 
 @dataclass
 class Attribute:
-    """An attribute vector in latent space: the mean latent of folder `with_` minus that of folder `without`."""
+    """An attribute vector in G's latent space: the mean latent w of folder `with_` minus that of folder `without`,
+    each photo's class chosen as an edited photo's is (`choose_label`)."""
 
-    vector: torch.Tensor          # (z_dim,)
+    vector: torch.Tensor          # (w_dim,)
     without: Path
     with_: Path
     images_without: int
@@ -154,7 +152,8 @@ def attribute_between(editor: Editor, without: Path | str, with_: Path | str) ->
         except DataError as e:
             raise InputError(f"--attribute: {e} (each folder needs photos of at least {editor.size} px showing "
                              "the images without, then with, the attribute)") from None
-    return Attribute(editing.attribute_vector(editor.nets, groups[1], groups[0]), Path(without), Path(with_),
+    labelled = [(x, editing.best_labels(editor.nets, x)) for x in groups]
+    return Attribute(editing.attribute_vector(editor.nets, *labelled[1], *labelled[0]), Path(without), Path(with_),
                      len(groups[0]), len(groups[1]))
 
 

@@ -1,10 +1,10 @@
 """Do attribute edits work, and do they keep who is in the picture? Issue 13's two editing targets, measured.
 
-The attribute is the `edit --attribute A:B` one (`editing.attribute_vector`): the mean latent of class B's
-training images minus class A's.
-It is added at each strength to the latent of every held-out image of class A, decoded with that image's own
-class (the photo's class does not change; only its latent moves). A judge, a feature space whose logits are
-the two classes (the domain classifier trained on the folder's labels), then says
+The attribute is the `edit --attribute A:B` one (`editing.attribute_vector`): the mean latent w of class B's
+training images minus class A's, w = [PixelNorm(z), class code] (G's own latent, so in a conditional model the
+edit moves the class code too). It is added at each strength to the latent of every held-out image of class A.
+A judge, a feature space whose logits are the two classes (the domain classifier trained on the folder's
+labels), then says
 
 - how many edited images it labels B (the edit works), and
 - how many edited images are nearer, in its features, to their own source than to any other held-out image
@@ -20,10 +20,7 @@ import torch
 from ..data.datasets import ImageSet, to_uint8
 from ..model import editing
 from ..model.networks import Networks
-from ..model.sampling import decode
 from .features import FeatureSpace
-
-CHUNK = 256   # images per encoder or generator call
 
 EDIT_SCORE_COLUMNS = {
     "strength": "multiple of the attribute vector added to each latent (0: the reconstruction)",
@@ -41,23 +38,20 @@ def attribute_edit_scores(nets: Networks, judge: FeatureSpace, train: ImageSet, 
                           with_: int, strengths: tuple[float, ...] = (0.0, 1.0)) -> pd.DataFrame:
     """One row per strength (EDIT_SCORE_COLUMNS) for the attribute from class `without` to class `with_`;
     the judge's logits must index the data set's classes."""
-    def images(data: ImageSet, k: int) -> torch.Tensor:
-        return data.batch((data.labels == k).nonzero().squeeze(1))[0]
+    def images(data: ImageSet, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return data.batch((data.labels == k).nonzero().squeeze(1))
 
-    def encode(x: torch.Tensor) -> torch.Tensor:             # in chunks: a photo folder holds thousands
-        return torch.cat([editing.encode(nets, x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)])
+    def edited(s: float) -> torch.Tensor:                     # in chunks: a photo folder holds thousands
+        return torch.cat([editing.apply_attribute(nets, part, labels, vector, (s,))
+                          for part, labels in zip(x.split(editing.CHUNK), y.split(editing.CHUNK))])
 
-    def decoded(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.cat([decode(nets, z[i:i + CHUNK], y[i:i + CHUNK]) for i in range(0, len(z), CHUNK)])
-
-    vector = encode(images(train, with_)).mean(0) - encode(images(train, without)).mean(0)
+    vector = editing.attribute_vector(nets, *images(train, with_), *images(train, without))
     sources = (holdout.labels == without).nonzero().squeeze(1)
     x, y = holdout.batch(sources)
-    z = encode(x)
     held_features, _ = judge.extract(holdout.images)
-    base, rows = decoded(z, y), []
+    base, rows = edited(0.0), []
     for s in strengths:
-        out = decoded(z + s * vector, y)
+        out = edited(s)
         features, logits = judge.extract(torch.from_numpy(to_uint8(out)))
         nearest = torch.cdist(features, held_features).argmin(1)
         rows.append({"strength": s, "n_edited": len(sources),

@@ -206,8 +206,11 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None,
                 context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
-        w = self.latent(z, y)                                                    # (B, w_dim)
-        h = self.input(w).view(z.shape[0], -1, 4, 4)                             # (B, width(4), 4, 4)
+        return self.synthesize(self.latent(z, y), context)
+
+    def synthesize(self, w: torch.Tensor, context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+        """The image from w (B, w_dim), the latent every FiLM reads: attribute edits move w, class code included."""
+        h = self.input(w).view(w.shape[0], -1, 4, 4)                             # (B, width(4), 4, 4)
         for i, (norm, film, extra, extra_norms, extra_films) in enumerate(
                 zip(self.norms, self.films, self.extra, self.extra_norms, self.extra_films)):
             if i > 0:

@@ -143,7 +143,7 @@ def editing_examples(nets: Networks, holdout: ImageSet, seed: int = 0) -> dict[s
     out["interpolation"] = np.stack([to_uint8(interpolate(nets, x[a:a + 1], x[b:b + 1], y[a:a + 1]))
                                      for a, b in pairs])                                  # (pairs, steps, 3, S, S)
     src, dst = 0, holdout.num_classes - 1                     # first class minus last (people_animals: face, animal)
-    vector = attribute_vector(nets, x[pick[dst]], x[pick[src]])
+    vector = attribute_vector(nets, x[pick[dst]], y[pick[dst]], x[pick[src]], y[pick[src]])
     strengths = (0.0, 0.5, 1.0, 1.5)
     out["attribute"] = np.stack([to_uint8(apply_attribute(nets, x[i:i + 1], y[i:i + 1], vector, strengths))
                                  for i in pick[src][:3]])
