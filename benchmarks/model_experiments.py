@@ -21,7 +21,9 @@ from paperlib import get_config
 
 from paperlib.core import paths
 from paperlib.data.datasets import load_dataset
+from paperlib.evaluation.edits import CLASS_EFFECT_COLUMNS, class_code_effect
 from paperlib.evaluation.evaluate import RUN_COLUMNS, evaluate_run
+from paperlib.model.checkpoint import latest_checkpoint, networks_from_checkpoint
 from paperlib.core.recipes import model_config
 from paperlib.evaluation.features import domain_space
 from paperlib.core.tables import write_table
@@ -222,7 +224,7 @@ COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model
            "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",
            "rec_ctx_psnr_db": "rows from before guidance on own references: held-out PSNR from E's z with the "
                               "image's own encoder features as context, dB",
-           **RUN_COLUMNS}
+           **RUN_COLUMNS, **CLASS_EFFECT_COLUMNS}
 
 
 def main() -> None:
@@ -248,6 +250,8 @@ def main() -> None:
         run_dir = paths.project_root() / "runs" / "model_experiments" / args.preset / name
         train(cfg, run_dir, data=train_set)
         row = evaluate_run(run_dir, space, real_features, train_set, holdout, args.draws)
+        row.update(class_code_effect(networks_from_checkpoint(latest_checkpoint(run_dir)).eval(), holdout.batch(
+            slice(None))[0]))
         last = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
         ratios = [v for k, v in last.items() if k.startswith("attn_ratio/")]
         env = json.loads((run_dir / "config.json").read_text())["env"]

@@ -31,7 +31,7 @@ from paperlib.core import paths
 from paperlib.core.config import assignments
 from paperlib.core.recipes import model_config
 from paperlib.data.photos import IMAGE_SUFFIXES
-from paperlib.evaluation.edits import attribute_edit_scores
+from paperlib.evaluation.edits import attribute_edit_scores, class_code_effect
 from paperlib.evaluation.evaluate import evaluate_run, floor_row
 from paperlib.evaluation.features import domain_classifier, domain_space
 from paperlib.evaluation.profiling import training_speed
@@ -104,9 +104,13 @@ def main() -> None:
     ckpt = latest_checkpoint(runs["attngan"])
     if train_set.num_classes == 2:
         a, b = train_set.class_names
-        edits = attribute_edit_scores(networks_from_checkpoint(ckpt).eval(), space, train_set, holdout, 0, 1)
+        nets = networks_from_checkpoint(ckpt).eval()
+        edits = attribute_edit_scores(nets, space, train_set, holdout, 0, 1)
         print(f"attribute edit {a} -> {b} on the held-out {a} (evaluation.edits):")
         print(edits.round(4).to_string(index=False))
+        effect = class_code_effect(nets, holdout.batch(slice(None))[0])
+        print("class code's effect on a decode (evaluation.edits.class_code_effect): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in effect.items()), flush=True)
     photo = data / holdout.ids[0]
     for op in (["--reconstruct"], ["--guide", str(data / holdout.ids[1])]):
         command = [sys.executable, "-m", "paperlib", "edit", "--ckpt", str(ckpt), "--image", str(photo), *op,

@@ -155,3 +155,23 @@ def test_attribute_edit_scores_count_flips_to_b_and_kept_identities(space):
     assert at.loc[1.0, "mean_abs_pixel_change"] == pytest.approx(175 / 127.5 * 2 / 3 / 2)   # two channels moved
     assert (table["n_edited"] == 4).all()
     assert table["identity_chance"].tolist() == [1 / 8, 1 / 8]
+
+
+def test_class_code_effect_measures_how_far_the_class_code_moves_a_decode():
+    from types import SimpleNamespace
+
+    from paperlib.evaluation.edits import class_code_effect
+
+    level = torch.tensor([-0.5, 0.0, 0.5])
+
+    class ClassOnly(nn.Module):          # draws its class's flat level whatever z: a class edit moves every pixel
+        def forward(self, z, y=None, context=None):
+            return level[y][:, None, None, None].expand(len(z), 3, 4, 4)
+
+    nets = SimpleNamespace(E=_PixelEncoder(), G_ema=ClassOnly(), args=SimpleNamespace(n_classes=3),
+                           check_images=lambda x: None)
+    effect = class_code_effect(nets, torch.rand(5, 3, 4, 4))
+    assert effect["class_effect_encoded"] == pytest.approx((0.25 + 0.5 + 0.25) / 3)
+    assert effect["class_effect_prior"] == pytest.approx((0.25 + 0.5 + 0.25) / 3)
+    nets.G_ema = _PixelDecoder()         # ignores the class: no edit of the class can move it
+    assert class_code_effect(nets, torch.rand(5, 3, 4, 4))["class_effect_encoded"] == 0
