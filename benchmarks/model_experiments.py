@@ -198,6 +198,21 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
               "code changed a decode 0.06 against 0.15 from prior z, so class edits of encoded images did nothing",
               {"train.kl_weight": 1e-3}),
     "kl1e2": ("attngan", "KL weight 1e-2 (see kl1e3)", {"train.kl_weight": 1e-2}),
+    "ema99_transl": ("attngan", "the DCGAN's EMA 0.99 and translation-only DiffAugment together (each alone: 0.108 "
+                     "and 0.118 on one seed, dl2_ema99 and dl2_transl)",
+                     {"train.ema_decay": 0.99, "train.diffaug": "translation"}),
+    "ema99_transl_seed1": ("attngan", "ema99_transl with seed 1",
+                           {"train.ema_decay": 0.99, "train.diffaug": "translation", "train.seed": 1}),
+    "ema99_transl_seed2": ("attngan", "ema99_transl with seed 2",
+                           {"train.ema_decay": 0.99, "train.diffaug": "translation", "train.seed": 2}),
+    "base_seed2": ("attngan", "the committed design with seed 2", {"train.seed": 2}),
+    "fader": ("attngan", "a latent classifier of the class from E's mean, which E learns to fool (Fader networks): "
+              "G must then take the class from its code, so class edits of encoded images move them",
+              {"model.latent_classifier": True}),
+    "fader_w01": ("attngan", "fader with E's uniform-guess loss at weight 0.1", {"model.latent_classifier": True,
+                                                                              "train.latent_adv_weight": 0.1}),
+    "fader_w001": ("attngan", "fader with E's uniform-guess loss at weight 0.01", {"model.latent_classifier": True,
+                                                                                 "train.latent_adv_weight": 0.01}),
     "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
     "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "

@@ -145,13 +145,35 @@ def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smo
     changed[2] = changed[2].flip(-1)                           # another picture for the first guided image
     with torch.no_grad():
         torch.manual_seed(1)
-        fake, x_enc, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        fake, x_enc, _, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        fake2, x_enc2, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
+        fake2, x_enc2, _, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
     assert torch.equal(fake, fake2)                            # D's fakes: z alone, no context
     assert not torch.allclose(x_enc[2], x_enc2[2])             # guided by its own (changed) image
     assert torch.equal(x_enc[3], x_enc2[3])                    # guided by its own (unchanged) image only
     assert torch.equal(x_enc[:2], x_enc2[:2])                  # reconstructed from their own encodings
+
+
+def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(smoke_cfg, smoke_data):
+    from paperlib.training import losses
+
+    cfg = smoke_cfg.override(**{"model.latent_classifier": True})
+    nets = Networks(ModelArgs.from_config(cfg.model, cfg.data.image_size, smoke_data.num_classes))
+    step = GeneratorStep(nets.G, nets.E, nets.C)
+    x, y = smoke_data.batch(slice(0, 8))
+    plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim))
+    _, _, mu, _, latent_logits = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+    loss_c, loss_e = losses.latent_class(*latent_logits, y[plan.encoded])
+    classifier = list(nets.C.parameters())
+    to_mu, *to_c = torch.autograd.grad(loss_c, [mu, *classifier], retain_graph=True, allow_unused=True)
+    assert to_mu is None and all(g is not None and g.abs().sum() > 0 for g in to_c)      # trains C only
+    to_mu, *to_c = torch.autograd.grad(loss_e, [mu, *classifier], allow_unused=True)
+    assert to_mu is not None and to_mu.abs().sum() > 0 and all(g is None for g in to_c)  # trains E only
+    assert loss_e.item() >= torch.log(torch.tensor(3.0)).item() - 1e-6                  # a uniform guess at best
+    assert "C" in nets.parameter_counts()
+    assert Networks(ModelArgs.from_config(smoke_cfg.model, 16, 3)).C is None             # off by default
+    with pytest.raises(ConfigError, match="latent_classifier=true needs a conditional model with an encoder"):
+        smoke_cfg.override(**{"model.latent_classifier": True, "model.conditional": False})
 
 
 @pytest.mark.parametrize("balance", [1.0, 0.5])

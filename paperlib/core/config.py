@@ -83,6 +83,9 @@ class ModelConfig:
                                            # (issue 12's experiments: backbone_dcrecipe_init). E always starts at
                                            # Kaiming: its features are cross-attention's keys and values
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
+    latent_classifier: bool = False        # a classifier of the class from E's posterior mean, which E learns to
+                                           # fool (Fader networks, Lample et al. 2017), so that G must take the
+                                           # class from its class code: class edits of encoded images (issue 13)
     conditional: bool = True               # a class embedding in G's FiLM latent and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
     depth: int = 1                         # convolutions per feature-map side in G, D and E ("hidden layers")
@@ -155,6 +158,8 @@ class TrainConfig:
                                         # with cross-attention (it is its only training signal)
     guide_weight: float = 10.0          # L1 between guided images and their references (the content loss)
     guide_pool: int = 1                 # average-pooling factor before that L1 (1: pixels)
+    latent_adv_weight: float = 1.0      # weight of E's loss for the latent classifier's uniform guess
+                                        # (model.latent_classifier; the classifier's own loss has weight 1)
     lecam_weight: float = 0.0           # LeCam regularisation of D (losses.LeCam; its authors use 0.3 with
                                         # DiffAugment on 10-20% of CIFAR-10); 0 = none
     enc_adv_weight: float = 0.0         # adversarial loss on the encoder path's images (reconstructed and guided),
@@ -189,7 +194,8 @@ class TrainConfig:
         for name in ("beta1", "beta2", "ema_decay"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
-        for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight", "lecam_weight"):
+        for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight", "lecam_weight",
+                     "latent_adv_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("mse", "l1"))
@@ -212,6 +218,9 @@ class Config:
         self.data.validate()
         self.model.validate(self.data.image_size)
         self.train.validate()
+        if self.model.latent_classifier and not (self.model.conditional and self.model.encoder):
+            raise ConfigError("model.latent_classifier=true needs a conditional model with an encoder "
+                              "(model.conditional=true, model.encoder=true): it hides the class from E's latent")
         if self.model.cross_attn_res and self.model.encoder and self.train.guide_fraction == 0:
             raise ConfigError("train.guide_fraction=0 leaves cross-attention untrained (guided generation is its only "
                               "training path); use a share in (0, 1], e.g. 0.5, or model.cross_attn_res=()")

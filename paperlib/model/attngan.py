@@ -150,6 +150,26 @@ class Encoder(nn.Module):
         return mu, logvar.clamp(-10, 10), features
 
 
+class LatentClassifier(nn.Module):
+    """The class from E's posterior mean (B, z_dim) -> logits (B, n_classes), which E learns to fool.
+
+    Fader networks' latent discriminator (Lample et al., 2017). Without it E's latent carries the class and G
+    reads it from there: switching the class code moved a decode of an encoded image 0.061 against 0.154 from a
+    prior latent (README, issue 12's experiments). frozen=True scores with detached weights, so that E's loss
+    (a uniform guess) does not train the classifier the wrong way.
+    """
+
+    def __init__(self, a: ModelArgs, hidden: int = 256):
+        super().__init__()
+        self.hidden = nn.Linear(a.z_dim, hidden)
+        self.out = nn.Linear(hidden, a.n_classes)
+
+    def forward(self, mu: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        def linear(layer: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+            return F.linear(x, layer.weight.detach(), layer.bias.detach()) if frozen else layer(x)
+        return linear(self.out, F.leaky_relu(linear(self.hidden, mu), LEAK))
+
+
 # ----------------------------------------------------------------------------- Generator (decoder)
 class Generator(nn.Module):
     """z (B, z_dim), labels (B,) or None, encoder features or None -> image (B, 3, S, S) in [-1, 1].

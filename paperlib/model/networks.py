@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from ..core.errors import InputError
 from .args import ModelArgs
-from .attngan import Discriminator, Encoder, Generator
+from .attngan import Discriminator, Encoder, Generator, LatentClassifier
 from .baselines import (DCGANDiscriminator, DCGANGenerator, ListingDiscriminator, ListingEncoder,
                         ListingGenerator)
 
@@ -23,7 +23,7 @@ ARCHITECTURES = {  # arch -> (generator, discriminator, encoder)
 
 
 class Networks(nn.Module):
-    """G, its EMA copy, and (optionally) D and E, with the arguments that rebuild them."""
+    """G, its EMA copy, and (optionally) D, E and E's latent classifier C, with the arguments that rebuild them."""
 
     def __init__(self, args: ModelArgs):
         super().__init__()
@@ -35,6 +35,8 @@ class Networks(nn.Module):
         self.G_ema.requires_grad_(False).eval()
         self.D = make_d(args) if args.discriminator else None
         self.E = make_e(args) if args.encoder and make_e is not None else None
+        self.C = LatentClassifier(args) if args.latent_classifier and self.E is not None and args.n_classes > 1 \
+            else None
 
     def attention_layers(self) -> dict[str, nn.Module]:
         """Every attention layer by a readable name, e.g. 'G.self16', 'G.cross8', 'D.self16'."""
@@ -52,7 +54,7 @@ class Networks(nn.Module):
                              "and scale uint8 with x / 127.5 - 1 (ImageSet.batch does all three)")
 
     def parameter_counts(self) -> dict[str, int]:
-        nets = {"G": self.G, "D": self.D, "E": self.E}
+        nets = {"G": self.G, "D": self.D, "E": self.E, "C": self.C}
         return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items() if net is not None}
 
 

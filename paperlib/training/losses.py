@@ -75,3 +75,11 @@ def pooled_l1(images: torch.Tensor, references: torch.Tensor, factor: int = 1) -
     if factor > 1:
         images, references = F.avg_pool2d(images, factor), F.avg_pool2d(references, factor)
     return F.l1_loss(images, references)
+
+
+def latent_class(own_logits: torch.Tensor, frozen_logits: torch.Tensor, labels: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the latent classifier's cross-entropy on the true classes, E's cross-entropy to a uniform guess): the
+    classifier learns the class from E's latent (own_logits, on a detached latent) while E learns to leave it
+    guessing (frozen_logits, through the classifier's detached weights). E's term is log(n_classes) at best."""
+    return F.cross_entropy(own_logits, labels), -F.log_softmax(frozen_logits, dim=1).mean()

@@ -80,7 +80,7 @@ class Run:
         data = data if data is not None else load_dataset(cfg.data, "train")
         args = ModelArgs.from_config(cfg.model, cfg.data.image_size, data.num_classes)
         nets = Networks(args).to(device)
-        g_params = list(nets.G.parameters()) + (list(nets.E.parameters()) if nets.E is not None else [])
+        g_params = [p for net in (nets.G, nets.E, nets.C) if net is not None for p in net.parameters()]
         opt_g = torch.optim.Adam(g_params, lr=t.lr_g, betas=(t.beta1, t.beta2))
         opt_d = torch.optim.Adam(nets.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2)) if nets.D is not None else None
         fixed = torch.Generator().manual_seed(t.seed + 1)
@@ -94,7 +94,7 @@ class Run:
             raise ConfigError(f"model.arch={cfg.model.arch!r}, model.d_batch_norm={cfg.model.d_batch_norm}: the "
                               "discriminator has batch norm and runs twice per step, which DistributedDataParallel "
                               "does not allow; train it in one process (or set model.d_batch_norm=false)")
-        g_step = GeneratorStep(nets.G, nets.E)
+        g_step = GeneratorStep(nets.G, nets.E, nets.C)
         run = cls(cfg, run_dir, world, device, data, data.images.to(device), data.labels.to(device),
                   class_weights(data.labels, t.class_balance), nets,
                   # the lazy encoder path leaves E and cross-attention unused on the other steps

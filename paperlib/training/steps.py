@@ -46,7 +46,7 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
     with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
         plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None, encode=encode)
         target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
-        fake, x_enc, mu, logvar = g_train(plan.z, y, target, y_enc, plan)
+        fake, x_enc, mu, logvar, latent_logits = g_train(plan.z, y, target, y_enc, plan)
         if nets.D is not None:           # the plain D, frozen: no DDP synchronisation, no weight gradients
             judge_enc = bool(t.enc_adv_weight) and x_enc is not None   # D judges the encoder path too (VAE-GAN)
             judged = torch.cat([fake, x_enc]) if judge_enc else fake
@@ -63,6 +63,9 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
             if plan.guided:
                 loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
         loss_g = loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide)
+        if latent_logits is not None:    # the classifier learns the class from mu; E learns to leave it guessing
+            loss_c, loss_e = losses.latent_class(*latent_logits, y_enc)
+            loss_g = loss_g + lazy * (loss_c + t.latent_adv_weight * loss_e)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -121,17 +124,19 @@ class GeneratorStep(nn.Module):
     with cross-attention computed for the guided rows only.
     """
 
-    def __init__(self, G: Generator, E: nn.Module | None):
+    def __init__(self, G: Generator, E: nn.Module | None, C: nn.Module | None = None):
         super().__init__()
-        self.G, self.E = G, E
+        self.G, self.E, self.C = G, E, C
 
     def forward(self, z: torch.Tensor | None, y: torch.Tensor | None, x_in: torch.Tensor, y_in: torch.Tensor | None,
                 plan: StepPlan) -> tuple[torch.Tensor | None, ...]:
         """z, y: the free fakes' latents and labels; x_in, y_in: the encoded real images (x[plan.encoded]).
-        -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar)."""
+        -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar, latent logits or
+        None: the latent classifier's on mu for its own loss, then with frozen weights for E's)."""
         if self.E is None or not len(plan.encoded):
-            return self.G(z, y), None, None, None
+            return self.G(z, y), None, None, None, None
         mu, logvar, features = self.E(x_in)      # a GAN encodes enc_fraction of its batch on encoder-path steps
+        latent_logits = None if self.C is None else (self.C(mu.detach().float()), self.C(mu.float(), frozen=True))
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
         context = None
         if plan.guided:
@@ -139,10 +144,10 @@ class GeneratorStep(nn.Module):
             z_enc = torch.cat([z_enc[:n], plan.z_guide.to(z_enc.dtype)])
             context = {s: f[n:] for s, f in features.items()}
         if z is None:                                          # the VAE: the encoder path only
-            return None, self.G(z_enc, y_in, context), mu, logvar
+            return None, self.G(z_enc, y_in, context), mu, logvar, latent_logits
         out = self.G(torch.cat([z, z_enc]), None if y is None else torch.cat([y, y_in]), context)
         fake, x_enc = out.split([len(z), len(z_enc)])
-        return fake, x_enc, mu, logvar
+        return fake, x_enc, mu, logvar, latent_logits
 
 
 def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
