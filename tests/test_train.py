@@ -44,11 +44,11 @@ def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_
     assert all(last[k] > 0 for k in last if k.startswith("attn_ratio/"))  # every attention layer acts
 
 
-@pytest.mark.parametrize("lecam", [0.0, 0.3])
-def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data, lecam):
-    """With LeCam, its anchors are training state: a resume that lost them would diverge."""
-    cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3,
-                                "train.lecam_weight": lecam})
+@pytest.mark.parametrize("extra", [{}, {"train.lecam_weight": 0.3}, {"model.latent_classifier": True}])
+def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data, extra):
+    """LeCam's anchors and the latent classifier (its weights, its Adam moments) are training state too: a resume
+    that lost them would diverge."""
+    cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3, **extra})
     train(cfg, tmp_path / "straight", progress=False, data=smoke_data)
     train(cfg.override(**{"train.steps": 3}), tmp_path / "resumed", progress=False, data=smoke_data)
     summary = train(cfg, tmp_path / "resumed", progress=False, data=smoke_data)
