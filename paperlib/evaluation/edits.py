@@ -63,7 +63,8 @@ def attribute_edit_scores(nets: Networks, judge: FeatureSpace, train: ImageSet, 
     return pd.DataFrame(rows, columns=list(EDIT_SCORE_COLUMNS))
 
 CLASS_EFFECT_COLUMNS = {
-    "class_effect_encoded": "mean |decode difference| ([0, 1] scale) between classes for E's latents of held-out images",
+    "class_effect_encoded": "mean |decode difference| ([0, 1] scale) between classes, for E's latents of "
+                            "held-out images",
     "class_effect_prior": "the same from prior latents",
     "latent_norm_ratio": "mean |E(x)| of held-out images over mean |z| of prior latents",
 }
