@@ -213,6 +213,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                                                                               "train.latent_adv_weight": 0.1}),
     "fader_w001": ("attngan", "fader with E's uniform-guess loss at weight 0.01", {"model.latent_classifier": True,
                                                                                  "train.latent_adv_weight": 0.01}),
+    "fader_w01_seed1": ("attngan", "fader_w01 with seed 1", {"model.latent_classifier": True,
+                                                             "train.latent_adv_weight": 0.1, "train.seed": 1}),
+    "fader_w01_seed2": ("attngan", "fader_w01 with seed 2", {"model.latent_classifier": True,
+                                                             "train.latent_adv_weight": 0.1, "train.seed": 2}),
     "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
     "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "
