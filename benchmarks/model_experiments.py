@@ -208,7 +208,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "base_seed2": ("attngan", "the committed design with seed 2", {"train.seed": 2}),
     "fader": ("attngan", "a latent classifier of the class from E's mean, which E learns to fool (Fader networks): "
               "G must then take the class from its code, so class edits of encoded images move them",
-              {"model.latent_classifier": True}),
+              {"model.latent_classifier": True, "train.latent_adv_weight": 1.0}),
     "fader_w01": ("attngan", "fader with E's uniform-guess loss at weight 0.1", {"model.latent_classifier": True,
                                                                               "train.latent_adv_weight": 0.1}),
     "fader_w001": ("attngan", "fader with E's uniform-guess loss at weight 0.01", {"model.latent_classifier": True,

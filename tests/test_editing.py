@@ -33,6 +33,12 @@ def test_an_attribute_between_two_classes_moves_the_class_code_and_strength_0_is
     v = attribute_vector(nets, x[2:], dogs, x[:2], cats)
     code = nets.G_ema.embed.weight
     assert torch.allclose(v[nets.args.z_dim:], code[1] - code[0], atol=1e-6)
+
+    def pixel_norm(z: torch.Tensor) -> torch.Tensor:      # G's PixelNorm of z, written out
+        return z / z.pow(2).mean(1, keepdim=True).add(1e-8).sqrt()
+
+    z_part = pixel_norm(encode(nets, x[2:])).mean(0) - pixel_norm(encode(nets, x[:2])).mean(0)
+    assert torch.allclose(v[:nets.args.z_dim], z_part, atol=1e-5)
     rec = decode(nets, encode(nets, x[:1]), cats[:1])
     edits = apply_attribute(nets, x[:1], cats[:1], v, (0.0, 1.0))
     assert torch.allclose(edits[0], rec[0], atol=1e-5)
@@ -58,6 +64,8 @@ def test_edits_need_an_encoder_and_guidance_needs_cross_attention():
         guided(_nets("selfonly"), torch.randn(1, 32), torch.tensor([0]), x)
     with pytest.raises(InputError, match="one reference per z"):
         guided(_nets(), torch.randn(3, 32), torch.tensor([0, 0, 0]), x)
+    with pytest.raises(InputError, match="no latent w to move"):      # the listing's MLP generator
+        attribute_vector(_nets("listing"), x, None, x, None)
 
 
 def test_nearest_neighbours_finds_the_exact_copy_first():

@@ -164,14 +164,18 @@ def test_class_code_effect_measures_how_far_the_class_code_moves_a_decode():
 
     level = torch.tensor([-0.5, 0.0, 0.5])
 
-    class ClassOnly(nn.Module):          # draws its class's flat level whatever z: a class edit moves every pixel
-        def forward(self, z, y=None, context=None):
-            return level[y][:, None, None, None].expand(len(z), 3, 4, 4)
+    class ClassWhereMeanIsHigh(nn.Module):   # draws its class's flat level for latents of mean > 0.5, else grey:
+        def forward(self, z, y=None, context=None):   # the encodings (pixels in [0.5, 1]) obey the class, prior z not
+            obeys = (z.mean(1) > 0.5).float()[:, None, None, None]
+            return obeys * level[y][:, None, None, None].expand(len(z), 3, 4, 4)
 
-    nets = SimpleNamespace(E=_PixelEncoder(), G_ema=ClassOnly(), args=SimpleNamespace(n_classes=3),
+    nets = SimpleNamespace(E=_PixelEncoder(), G_ema=ClassWhereMeanIsHigh(), args=SimpleNamespace(n_classes=3),
                            check_images=lambda x: None)
-    effect = class_code_effect(nets, torch.rand(5, 3, 4, 4))
+    x = torch.rand(200, 3, 4, 4) * 0.5 + 0.5                                  # latents = pixels, mean 0.75
+    effect = class_code_effect(nets, x)
     assert effect["class_effect_encoded"] == pytest.approx((0.25 + 0.5 + 0.25) / 3)
-    assert effect["class_effect_prior"] == pytest.approx((0.25 + 0.5 + 0.25) / 3)
+    assert effect["class_effect_prior"] == pytest.approx(0.0, abs=0.01)     # prior means are near 0
+    expected_ratio = x.flatten(1).norm(dim=1).mean() / 48 ** 0.5              # |prior z| is about sqrt(48)
+    assert effect["latent_norm_ratio"] == pytest.approx(expected_ratio.item(), rel=0.05)
     nets.G_ema = _PixelDecoder()         # ignores the class: no edit of the class can move it
     assert class_code_effect(nets, torch.rand(5, 3, 4, 4))["class_effect_encoded"] == 0

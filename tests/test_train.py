@@ -169,7 +169,6 @@ def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(s
     assert to_mu is None and all(g is not None and g.abs().sum() > 0 for g in to_c)      # trains C only
     to_mu, *to_c = torch.autograd.grad(loss_e, [mu, *classifier], allow_unused=True)
     assert to_mu is not None and to_mu.abs().sum() > 0 and all(g is None for g in to_c)  # trains E only
-    assert loss_e.item() >= torch.log(torch.tensor(3.0)).item() - 1e-6                  # a uniform guess at best
     assert "C" in nets.parameter_counts()
     assert Networks(ModelArgs.from_config(smoke_cfg.model, 16, 3)).C is None             # off by default
     with pytest.raises(ConfigError, match="latent_classifier=true needs a conditional model with an encoder"):

@@ -159,7 +159,7 @@ def attribute_between(editor: Editor, without: Path | str, with_: Path | str) ->
 
 def attribute(editor: Editor, image: Path | str, along: Attribute, strength: float = STRENGTH,
               label: str | None = None) -> Edit:
-    """E(image) moved by strength x the attribute's vector."""
+    """The photo's latent w moved by strength x the attribute's vector."""
     low, high = STRENGTH_RANGE
     if not low <= strength <= high:
         raise InputError(f"--strength {strength}: use a value in [{low:g}, {high:g}] (0 = no change, 1 = the "

@@ -15,7 +15,7 @@ from .errors import ConfigError
 
 MAIN = "attngan"   # our model: its recipe name, and the run folder 02_train makes
 _NO_ATTENTION = {"model.attn_res": (), "model.cross_attn_res": ()}
-_UNCONDITIONAL = {"model.conditional": False, "train.class_balance": 0.0}
+_UNCONDITIONAL = {"model.conditional": False, "train.class_balance": 0.0, "model.latent_classifier": False}
 
 
 # the DCGAN keeps its own recipe: the paper's losses and Adam betas, and the EMA and augmentation that gave it
@@ -46,7 +46,8 @@ MODELS: dict[str, Recipe] = {m.name: m for m in [
     Recipe("noattn", "ours with every attention layer removed (isolates what attention adds)",
           _NO_ATTENTION, "none", True),
     Recipe("sagan", "SAGAN-style GAN on our backbone: self-attention in G and D, projection D, hinge loss, no encoder",
-          {"model.encoder": False, "model.cross_attn_res": (), "model.d_attention": True}, "self"),
+          {"model.encoder": False, "model.cross_attn_res": (), "model.d_attention": True,
+           "model.latent_classifier": False}, "self"),
     Recipe("vae", "conditional VAE: our encoder and decoder without attention, no discriminator",
           {**_NO_ATTENTION, "model.discriminator": False}, "none", True, False),
     Recipe("dcgan", "DCGAN: transposed-conv G, strided-conv D, non-saturating loss, Adam(0.5, 0.999)", _DCGAN),

@@ -2,7 +2,10 @@
 
 The attribute is the `edit --attribute A:B` one (`editing.attribute_vector`): the mean latent w of class B's
 training images minus class A's, w = [PixelNorm(z), class code] (G's own latent, so in a conditional model the
-edit moves the class code too). It is added at each strength to the latent of every held-out image of class A.
+edit moves the class code too). Here each image's class is its label; the `edit` command, which has only the
+folders' photos, takes each photo's best-reconstructing class instead (`editing.best_labels`), so where the class
+code barely changes a decode its vector's class part can be smaller than this one's. It is added at each strength
+to the latent of every held-out image of class A.
 A judge, a feature space whose logits are the two classes (the domain classifier trained on the folder's
 labels), then says
 
@@ -42,17 +45,13 @@ def attribute_edit_scores(nets: Networks, judge: FeatureSpace, train: ImageSet, 
     def images(data: ImageSet, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         return data.batch((data.labels == k).nonzero().squeeze(1))
 
-    def edited(s: float) -> torch.Tensor:                     # in chunks: a photo folder holds thousands
-        return torch.cat([editing.apply_attribute(nets, part, labels, vector, (s,))
-                          for part, labels in zip(x.split(editing.CHUNK), y.split(editing.CHUNK))])
-
     vector = editing.attribute_vector(nets, *images(train, with_), *images(train, without))
     sources = (holdout.labels == without).nonzero().squeeze(1)
-    x, y = holdout.batch(sources)
+    w = editing.latent(nets, *holdout.batch(sources))                         # encoded once for every strength
     held_features, _ = judge.extract(holdout.images)
-    base, rows = edited(0.0), []
+    base, rows = editing.synthesize(nets, w), []
     for s in strengths:
-        out = edited(s)
+        out = editing.synthesize(nets, w + s * vector)
         features, logits = judge.extract(torch.from_numpy(to_uint8(out)))
         nearest = torch.cdist(features, held_features).argmin(1)
         rows.append({"strength": s, "n_edited": len(sources),

@@ -203,6 +203,7 @@ MODEL_COST_COLUMNS = {
     "sample_images_per_s": "sampling images per second (EMA generator, batch 64, no gradients)",
     "params_G": "generator parameters", "params_D": "discriminator parameters (absent: no D)",
     "params_E": "encoder parameters (absent: no encoder)",
+    "params_C": "latent classifier parameters (absent: model.latent_classifier off)",
     "gflops_G": "generator forward GFLOPs per image (FlopCounterMode)",
     "gflops_D": "discriminator forward GFLOPs per image", "gflops_E": "encoder forward GFLOPs per image",
 }

@@ -2,7 +2,8 @@
 one, and another run's weights as the start of a new one (transfer learning).
 
 A checkpoint is a dict of plain data and tensors: `config` (the run's Config as a dict),
-`model_args`, `step`, the state dicts of G, G_ema, D, E and the optimizers, and the RNG states.
+`model_args`, `step`, the state dicts of G, G_ema, D, E (and E's latent classifier C) and the optimizers, and
+the RNG states.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
 
 
 def networks_from_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> Networks:
-    """Rebuild G, G_ema, D and E from a checkpoint alone."""
+    """Rebuild G, G_ema, D, E and C from a checkpoint alone."""
     return networks_from_state(load_checkpoint(path, map_location), path, map_location)
 
 

@@ -42,10 +42,17 @@ def interpolate(nets: Networks, a: torch.Tensor, b: torch.Tensor, y: torch.Tenso
     return decode(nets, (1 - t) * za + t * zb, labels)
 
 
+def _require_latent(nets: Networks) -> None:
+    if not hasattr(nets.G_ema, "synthesize"):
+        raise InputError(f"this model's generator ({nets.args.arch}) has no latent w to move; attribute edits "
+                         "need ours (attngan) or the VAE")
+
+
 @torch.no_grad()
 def latent(nets: Networks, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """G's latents w (B, w_dim) of images x with classes y (None for an unconditional model), CHUNK at a time:
     an attribute folder may hold thousands of photos."""
+    _require_latent(nets)
     parts = x.split(CHUNK)
     labels = y.split(CHUNK) if nets.args.n_classes else (None,) * len(parts)
     return torch.cat([nets.G_ema.latent(encode(nets, p), k) for p, k in zip(parts, labels)]).float()
@@ -80,7 +87,14 @@ def apply_attribute(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, vec
     """Decodes of w(x) + s * vector for each strength s, x one or more images: (len(x) * len(strengths), 3, S, S),
     image-major (x[0]'s strengths first)."""
     w = latent(nets, x, y)[:, None] + torch.tensor(strengths)[None, :, None] * vector   # (B, strengths, w_dim)
-    return nets.G_ema.synthesize(w.flatten(0, 1)).float()
+    return synthesize(nets, w.flatten(0, 1))
+
+
+@torch.no_grad()
+def synthesize(nets: Networks, w: torch.Tensor) -> torch.Tensor:
+    """The EMA generator's images (B, 3, S, S) from latents w (B, w_dim), CHUNK at a time."""
+    _require_latent(nets)
+    return torch.cat([nets.G_ema.synthesize(part).float() for part in w.split(CHUNK)])
 
 
 @torch.no_grad()

@@ -73,4 +73,5 @@ TRAINING_COLUMNS = {
     "model": "model name (MODELS)", "seed": "training seed", "run": "run folder under runs/", **BUDGET_COLUMNS,
     "params_G": "generator parameters",
     "params_D": "discriminator parameters (empty: no D)", "params_E": "encoder parameters (empty: no encoder)",
+    "params_C": "latent classifier parameters (empty: model.latent_classifier off)",
 }

@@ -30,8 +30,9 @@ def encoder_cycle(nets: Networks, t: TrainConfig) -> int:
 
 def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimizer, t: TrainConfig, x: torch.Tensor,
                    labels: torch.Tensor, *, step: int) -> tuple[torch.Tensor, ...]:
-    """One G (+E) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
-    the content loss on its guided images. g_train is the GeneratorStep (DDP-wrapped under torchrun).
+    """One G (+E, +C) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
+    the content loss on its guided images, and with model.latent_classifier the latent classifier's loss and
+    E's loss for fooling it (not returned). g_train is the GeneratorStep (DDP-wrapped under torchrun).
     step: the generator step's index; a GAN with E runs the encoder path on the last of every
     train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1).
     Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
@@ -121,7 +122,8 @@ class GeneratorStep(nn.Module):
     a reference, which is what guidance by another image uses. (The features are not shifted: the
     target is the unshifted image, and an unknown shift only teaches a blur.)
     The paths run as one batch through G, [free, reconstructed, guided]: one set of kernel launches,
-    with cross-attention computed for the guided rows only.
+    with cross-attention computed for the guided rows only. With a latent classifier C
+    (model.latent_classifier), it scores E's posterior means too: inside this module, so that DDP syncs it.
     """
 
     def __init__(self, G: Generator, E: nn.Module | None, C: nn.Module | None = None):
