@@ -21,7 +21,6 @@ from paperlib.data.datasets import load_dataset
 from paperlib.evaluation.edits import class_code_effect
 from paperlib.model import editing
 from paperlib.model.checkpoint import latest_checkpoint, networks_from_checkpoint
-from paperlib.model.sampling import decode
 
 
 def main() -> None:
@@ -40,7 +39,7 @@ def main() -> None:
     for run in args.runs:
         nets = networks_from_checkpoint(latest_checkpoint(run)).eval()
         z = editing.encode(nets, x)
-        rows += [decode(nets, z, torch.full((len(z),), k)) for k in range(nets.args.n_classes)]
+        rows += [editing.decode_as(nets, z, k) for k in range(nets.args.n_classes)]
         effect = class_code_effect(nets, holdout.batch(slice(None))[0])
         print(f"{run}: " + ", ".join(f"{k} {v:.3f}" for k, v in effect.items()), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,6 @@ import torch
 from ..data.datasets import ImageSet, to_uint8
 from ..model import editing
 from ..model.networks import Networks
-from ..model.sampling import decode
 from .features import FeatureSpace
 
 EDIT_SCORE_COLUMNS = {
@@ -78,12 +77,11 @@ def class_code_effect(nets: Networks, x: torch.Tensor, seed: int = 0) -> dict[st
     n = nets.args.n_classes
     if n < 2 or nets.E is None:
         return {}
-    encoded = torch.cat([editing.encode(nets, part) for part in x.split(editing.CHUNK)])
+    encoded = editing.encode(nets, x)
     prior = torch.randn(encoded.shape, generator=torch.Generator().manual_seed(seed))
 
     def effect(z: torch.Tensor) -> float:
-        outs = [torch.cat([decode(nets, part, torch.full((len(part),), k)) for part in z.split(editing.CHUNK)])
-                for k in range(n)]
+        outs = [editing.decode_as(nets, z, k) for k in range(n)]
         pairs = [(outs[i] - outs[j]).abs().mean().item() / 2 for i in range(n) for j in range(i + 1, n)]
         return sum(pairs) / len(pairs)
 

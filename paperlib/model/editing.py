@@ -26,10 +26,16 @@ def _require_encoder(nets: Networks) -> None:
 
 @torch.no_grad()
 def encode(nets: Networks, x: torch.Tensor) -> torch.Tensor:
-    """Posterior means (B, z_dim) of images in [-1, 1]."""
+    """Posterior means (B, z_dim) of images in [-1, 1], CHUNK at a time: a photo folder may hold thousands."""
     _require_encoder(nets)
     nets.check_images(x)
-    return nets.E(x)[0].float()
+    return torch.cat([nets.E(part)[0].float() for part in x.split(CHUNK)])
+
+
+@torch.no_grad()
+def decode_as(nets: Networks, z: torch.Tensor, k: int) -> torch.Tensor:
+    """Decodes (B, 3, S, S) of latents z, every one with class k, CHUNK at a time."""
+    return torch.cat([decode(nets, part, torch.full((len(part),), k)) for part in z.split(CHUNK)])
 
 
 @torch.no_grad()
@@ -50,12 +56,9 @@ def _require_latent(nets: Networks) -> None:
 
 @torch.no_grad()
 def latent(nets: Networks, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-    """G's latents w (B, w_dim) of images x with classes y (None for an unconditional model), CHUNK at a time:
-    an attribute folder may hold thousands of photos."""
+    """G's latents w (B, w_dim) of images x with classes y (ignored by an unconditional model)."""
     _require_latent(nets)
-    parts = x.split(CHUNK)
-    labels = y.split(CHUNK) if nets.args.n_classes else (None,) * len(parts)
-    return torch.cat([nets.G_ema.latent(encode(nets, p), k) for p, k in zip(parts, labels)]).float()
+    return nets.G_ema.latent(encode(nets, x), y if nets.args.n_classes else None).float()
 
 
 @torch.no_grad()
@@ -65,13 +68,9 @@ def best_labels(nets: Networks, x: torch.Tensor) -> torch.Tensor | None:
     n = nets.args.n_classes
     if n == 0:
         return None
-    best = []
-    for part in x.split(CHUNK):
-        z = encode(nets, part)
-        errors = torch.stack([(decode(nets, z, torch.full((len(part),), k)) - part).pow(2).flatten(1).mean(1)
-                              for k in range(n)], dim=1)                               # (chunk, n)
-        best.append(errors.argmin(1))
-    return torch.cat(best)
+    z = encode(nets, x)
+    errors = torch.stack([(decode_as(nets, z, k) - x).pow(2).flatten(1).mean(1) for k in range(n)], dim=1)  # (B, n)
+    return errors.argmin(1)
 
 
 @torch.no_grad()
