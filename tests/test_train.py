@@ -175,6 +175,20 @@ def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(s
         smoke_cfg.override(**{"model.latent_classifier": True, "model.conditional": False})
 
 
+def test_stats_log_the_latent_classifiers_cross_entropy_and_accuracy_on_encoder_path_steps(tmp_path, smoke_cfg,
+                                                                                              smoke_data):
+    cfg = smoke_cfg.override(**{"train.steps": 4, "train.log_every": 1, "train.enc_every": 2})
+    for on in (True, False):
+        train(cfg.override(**{"model.latent_classifier": on}), tmp_path / str(on), progress=False, data=smoke_data)
+        rows = [json.loads(line) for line in (tmp_path / str(on) / "stats.jsonl").read_text().splitlines()]
+        if not on:
+            assert not any("latent_acc" in r or "latent_ce" in r for r in rows)
+            continue
+        path = [r for r in rows if r["step"] % 2 == 0]                 # the encoder path runs on every 2nd step
+        assert all(r["loss_rec"] > 0 and 0 <= r["latent_acc"] <= 1 and r["latent_ce"] > 0 for r in path)
+        assert all(r["latent_acc"] is None and r["latent_ce"] is None for r in rows if r["step"] % 2)
+
+
 @pytest.mark.parametrize("balance", [1.0, 0.5])
 def test_class_balance_draws_classes_in_proportion_to_a_power_of_their_size(balance):
     labels = torch.tensor([0] * 90 + [1] * 5 + [2] * 5)

@@ -32,16 +32,19 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
                    labels: torch.Tensor, *, step: int) -> tuple[torch.Tensor, ...]:
     """One G (+E, +C) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images, and with model.latent_classifier the latent classifier's loss and
-    E's loss for fooling it (not returned). g_train is the GeneratorStep (DDP-wrapped under torchrun).
+    E's loss for fooling it. g_train is the GeneratorStep (DDP-wrapped under torchrun).
     step: the generator step's index; a GAN with E runs the encoder path on the last of every
     train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1).
-    Returns (loss_adv, loss_rec, loss_kl, loss_guide), unweighted."""
+    Returns (loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc), unweighted: the last two are the
+    latent classifier's cross-entropy and accuracy on this step's encoded images, NaN (not measured) without
+    the classifier or on a step without the encoder path."""
     device = x.device
     lazy = encoder_cycle(nets, t)
     encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = zero
+    latent_ce = latent_acc = torch.full((), float("nan"), device=device)
     if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
         nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
     with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
@@ -65,14 +68,15 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
                 loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
         loss_g = loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide)
         if latent_logits is not None:    # the classifier learns the class from mu; E learns to leave it guessing
-            loss_c, loss_e = losses.latent_class(*latent_logits, y_enc)
-            loss_g = loss_g + lazy * (loss_c + t.latent_adv_weight * loss_e)
+            latent_ce, loss_e = losses.latent_class(*latent_logits, y_enc)
+            loss_g = loss_g + lazy * (latent_ce + t.latent_adv_weight * loss_e)
+            latent_acc = (latent_logits[0].argmax(1) == y_enc).float().mean()
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
     if nets.D is not None:
         nets.D.requires_grad_(True)
-    return loss_adv, loss_rec, loss_kl, loss_guide
+    return loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc
 
 
 @dataclass
