@@ -122,6 +122,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
     "reference_seed2": ("attngan", "reference (the design before d_head=down and enc_every=2), seed 2: at the full "
                         "size the committed design's seed 2 scored KID 0.192 against 0.094 for this design at 9da8589",
                         {"model.d_head": "conv", "train.enc_every": 1, "train.seed": 2}),
+    "d_down_seed2": ("attngan", "d_down alone (the encoder path on every step), seed 2: which of the two changes "
+                     "costs KID at the full size?", {"model.d_head": "down", "train.enc_every": 1, "train.seed": 2}),
+    "lazy2_seed2": ("attngan", "lazy2 alone (D's 3x3 head kept), seed 2: which of the two changes costs KID at the "
+                    "full size?", {"model.d_head": "conv", "train.enc_every": 2, "train.seed": 2}),
     "d_down": ("attngan", "D's minibatch-std channel before its last strided convolution, no 3x3 convolution at "
                "4x4 (a third of D's FLOPs)", {"model.d_head": "down", "train.enc_every": 1}),
     "lazy2": ("attngan", "the encoder path on every 2nd generator step, its losses weighted x2 (lazy, as StyleGAN2's "
@@ -284,7 +288,7 @@ def main() -> None:
         if not old.empty:
             old = old[old["variant"] != name]
         df = pd.concat([old, pd.DataFrame([row])], ignore_index=True)
-        write_table(df, table, "issue 12's model experiments at the quick size (benchmarks/model_experiments.py)",
+        write_table(df, table, f"issue 12's model experiments at the {args.preset} size (benchmarks/model_experiments.py)",
                     {c: COLUMNS.get(c, c) for c in df.columns}, config=cfg.to_dict(), seed=cfg.train.seed)
         grids = sorted((run_dir / "samples").glob("step_*.png"))
         if grids:
