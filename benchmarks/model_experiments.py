@@ -125,7 +125,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
               "regularisers)", {"model.d_head": "conv", "train.enc_every": 2}),
     "lazy4": ("attngan", "the encoder path on every 4th generator step, its losses weighted x4",
               {"model.d_head": "conv", "train.enc_every": 4}),
-    "d_down_lazy2": ("attngan", "d_down and lazy2 together (the quick design since)",
+    "d_down_lazy2": ("attngan", "d_down and lazy2 together (the quick design from 15d9881 to 01b39bc)",
                      {"model.d_head": "down", "train.enc_every": 2}),
     "d_down_lazy2_rec80": ("attngan", "d_down_lazy2 with MSE reconstruction weight 80 (does the lazy path leave "
                            "room for more reconstruction?)", {"model.d_head": "down", "train.enc_every": 2,
@@ -205,7 +205,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                            {"train.ema_decay": 0.99, "train.diffaug": "translation", "train.seed": 1}),
     "ema99_transl_seed2": ("attngan", "ema99_transl with seed 2",
                            {"train.ema_decay": 0.99, "train.diffaug": "translation", "train.seed": 2}),
-    "base_seed2": ("attngan", "the committed design with seed 2", {"train.seed": 2}),
+    "base_seed2": ("attngan", "the design committed then (d_down_lazy2) with seed 2", {"train.seed": 2}),
     "fader": ("attngan", "a latent classifier of the class from E's mean, which E learns to fool (Fader networks): "
               "G must then take the class from its code, so class edits of encoded images move them",
               {"model.latent_classifier": True, "train.latent_adv_weight": 1.0}),
@@ -217,7 +217,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {   # name -> (model, what it chang
                                                              "train.latent_adv_weight": 0.1, "train.seed": 1}),
     "fader_w01_seed2": ("attngan", "fader_w01 with seed 2", {"model.latent_classifier": True,
                                                              "train.latent_adv_weight": 0.1, "train.seed": 2}),
-    "base_seed1": ("attngan", "the committed design with seed 1", {"train.seed": 1}),
+    "base_seed1": ("attngan", "the design committed then (d_down_lazy2) with seed 1", {"train.seed": 1}),
     "init_normal_seed1": ("attngan", "init_normal with seed 1", {"model.init": "normal", "train.seed": 1}),
     "dl2_gbn": ("attngan", "d_down_lazy2 with batch norm instead of PixelNorm in G (standing statistics for the "
                 "EMA generator, as the DCGAN's)", {"model.d_head": "down", "train.enc_every": 2,
@@ -246,11 +246,27 @@ COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model
            **RUN_COLUMNS, **CLASS_EFFECT_COLUMNS}
 
 
-# the committed design's worst full-size seed (KID 0.192 against 0.094 for `reference` at 9da8589), re-run with
-# neither, one or the other of its two changes: which costs KID at the full size?
-for _name in ("reference", "d_down", "lazy2"):
+# the variants measured while quick's design had D's minibatch std before its last strided convolution (15d9881 to
+# 01b39bc), pinned so that they keep meaning what they measured
+for _name in ("init_normal", "init_normal_seed1", "init_normal_nosn", "init_normal_nosn_ns", "nosn_embed",
+              "nosn_embed_seed1", "nosn_embed_lecam_seed1", "init_normal_ns", "init_normal_ns_seed1",
+              "init_normal_ns_seed2", "kl1e2", "kl1e3", "ema99_transl", "ema99_transl_seed1", "ema99_transl_seed2",
+              "base_seed1", "base_seed2", "fader", "fader_w01", "fader_w001", "fader_w01_seed1", "fader_w01_seed2"):
+    VARIANTS[_name][2].setdefault("model.d_head", "down")
+
+# the latent classifier (fader_w01) on the design that replaced d_down_lazy2 (lazy2: D's 3x3 head at 4x4 back)
+VARIANTS["lazy2_fader"] = ("attngan", "lazy2 with fader_w01's latent classifier (E's uniform-guess loss at weight "
+                           "0.1)", {**VARIANTS["lazy2"][2], "model.latent_classifier": True,
+                                    "train.latent_adv_weight": 0.1})
+
+# d_down_lazy2's worst full-size seed (KID 0.192 against 0.094 for `reference` at 9da8589), re-run with neither,
+# one or the other of its two changes: which costs KID at the full size? Seeds 1 and 2 of lazy2 and lazy2_fader
+# are the latent classifier's comparison at quick.
+for _name in ("reference", "d_down", "lazy2", "lazy2_fader"):
     _model, _change, _overrides = VARIANTS[_name]
-    VARIANTS[f"{_name}_seed2"] = (_model, f"{_name}, seed 2, at the full size: {_change}", {**_overrides, "train.seed": 2})
+    for _seed in (1, 2):
+        VARIANTS[f"{_name}_seed{_seed}"] = (_model, f"{_name} with seed {_seed}: {_change}",
+                                            {**_overrides, "train.seed": _seed})
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -57,10 +57,11 @@ def _config(name: str, data: dict[str, Any], model: dict[str, Any], train: dict[
 
 QUICK_STEPS = 2500   # quick preset's steps: about 5 minutes of our model on 2 CPU cores, so that the chain with
                      # its baselines, the equal-wall-clock DCGAN and 07's studies fits 45 minutes
-# D's minibatch std before its last strided convolution and the encoder path on every 2nd step: 23% less time
-# per run at quick for KID, recall and guidance within one seed's noise (README, model_experiments.csv: d_down_lazy2);
-# but at full, three seeds each, KID 0.159 +- 0.036 against 0.090 +- 0.003 without them (README, results/full)
-_QUICK = _config("quick", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8, 16), d_head="down"),
+# the encoder path on every 2nd G step (lazy, as StyleGAN2's regularisers): our images/s 0.47 -> 0.60 of the DCGAN's
+# (benchmarks/train_speed.py, README). D's head stays ProGAN's 3x3 convolution at 4x4: moving the minibatch std before
+# the last strided convolution (d_head=down) saved 4% of the step but cost KID at full (0.133 against 0.079 on seed 2;
+# the design with it 0.159 +- 0.036 over three seeds, against 0.090 +- 0.003 without either change: README)
+_QUICK = _config("quick", dict(image_size=32), dict(ch=16, attn_res=(8,), cross_attn_res=(8, 16)),
                  dict(steps=QUICK_STEPS, batch_size=32, sample_every=1000, ckpt_every=1000, log_every=100,
                       enc_every=2))
 _QUICK_STUDY = StudyPlan(1000, 32, ("cifar10",), (MAIN, "dcgan"), ("attn_none",), (0.3, 1.0), 600, 1000, 2,
@@ -72,7 +73,7 @@ PRESETS: dict[str, Preset] = {
     # seconds on a CPU: CI and nbval run the notebooks with it
     "smoke": Preset(
         _config("smoke", dict(image_size=16, skin_tones=False),
-                dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4, 8), d_head="down"),
+                dict(ch=16, z_dim=32, attn_res=(8,), cross_attn_res=(4, 8)),
                 dict(steps=4, batch_size=16, log_every=2, sample_every=4, ckpt_every=2, enc_every=2)),
         Plan((0,), (), 10, 1, (16, 32), (8, 16)),
         StudyPlan(4, 16, ("fashion_mnist", "cifar10"), (MAIN, "dcgan"), ("ch8", "depth2"), (0.3, 1.0),
@@ -94,8 +95,8 @@ PRESETS: dict[str, Preset] = {
     # D at chance and let a plain one win, so D is plain and the rates are DCGAN's 2e-4 with TTUR; cross-attention
     # at 32x32 cost 35% of the step with its dense 1024 x 1024 position bias, so it sits at 16x16 only (through 3 x 3
     # windows, model.cross_window, 16+32 cost 7% more and lifted face guidance to 0.96 at a KID cost: README).
-    # 5,000 steps of 32 took 1,487 s on 2,000 faces and 1,496 s on pets, 2 CPU cores (README). quick's D head and
-    # lazy encoder path are not measured on photos yet, so it keeps the 3x3 head and the path on every step.
+    # 5,000 steps of 32 took 1,487 s on 2,000 faces and 1,496 s on pets, 2 CPU cores (README). quick's lazy
+    # encoder path is not measured on photos yet, so the path runs on every step.
     # Its studies are quick's.
     "photos": Preset(
         _config("photos", dict(image_size=64), dict(ch=16, attn_res=(16,), cross_attn_res=(16,), d_spectral_norm=False),
@@ -103,9 +104,9 @@ PRESETS: dict[str, Preset] = {
                      log_every=100)),
         Plan((0,), (), 600, 3, (64,), (16, 32, 64)),
         _QUICK_STUDY),
-    # GPU scale: 64 px, wider networks, the same design (quick's D head and lazy encoder path not yet measured here)
+    # GPU scale: 64 px, wider networks, the same design (quick's lazy encoder path not yet measured here)
     "paper": Preset(
-        _config("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16, 32), d_head="down"),
+        _config("paper", dict(image_size=64), dict(ch=64, attn_res=(16,), cross_attn_res=(16, 32)),
                 dict(steps=50000, batch_size=64, sample_every=2000, ckpt_every=2000, enc_every=2)),
         Plan((0, 1, 2), ABLATIONS, 3000, 5, (64, 128, 256), (16, 32, 64, 128)),
         StudyPlan(20000, 64, ("fashion_mnist", "cifar10"), _FULL_MODELS, _FULL_VARIANTS, (0.1, 0.3, 1.0), 3000, 5000,
