@@ -9,6 +9,7 @@ import torch
 from paperlib import TrainingDiverged, get_config, train
 from paperlib.model.checkpoint import load_checkpoint, save_checkpoint
 from paperlib.core.errors import CheckpointError, ConfigError
+from paperlib.core.config import ModelConfig
 from paperlib.model.args import ModelArgs
 from paperlib.model.networks import Networks
 from paperlib.training.steps import GeneratorStep, StepPlan
@@ -170,9 +171,10 @@ def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(s
     to_mu, *to_c = torch.autograd.grad(loss_e, [mu, *classifier], allow_unused=True)
     assert to_mu is not None and to_mu.abs().sum() > 0 and all(g is None for g in to_c)  # trains E only
     assert "C" in nets.parameter_counts()
-    assert Networks(ModelArgs.from_config(smoke_cfg.model, 16, 3)).C is None             # off by default
-    with pytest.raises(ConfigError, match="latent_classifier=true needs a conditional model with an encoder"):
-        smoke_cfg.override(**{"model.latent_classifier": True, "model.conditional": False})
+    assert Networks(ModelArgs.from_config(ModelConfig(), 16, 3)).C is None                # off by default
+    for nothing_to_hide in ({"model.conditional": False}, {"model.encoder": False, "model.cross_attn_res": ()}):
+        model = cfg.override(**nothing_to_hide).model
+        assert Networks(ModelArgs.from_config(model, 16, 3)).C is None
 
 
 def test_stats_log_the_latent_classifiers_cross_entropy_and_accuracy_on_encoder_path_steps(tmp_path, smoke_cfg,
@@ -235,13 +237,13 @@ def test_a_run_started_before_new_config_fields_resumes_at_their_defaults(tmp_pa
 
 def test_init_from_copies_every_matching_tensor_and_reports_the_rest(tmp_path, smoke_cfg, smoke_data):
     source = train(smoke_cfg, tmp_path / "source", progress=False, data=smoke_data)
-    two_classes = (smoke_data.labels % 2 == 0).long()          # another class count: new class embeddings
+    two_classes = (smoke_data.labels % 2 == 0).long()     # another class count: new class embeddings and C's outputs
     other = type(smoke_data)(smoke_data.images, two_classes, ["even", "odd"], smoke_data.ids, "two")
     cfg = smoke_cfg.override(**{"train.steps": 1, "train.lr_g": 1e-9, "train.lr_d": 1e-9,
                                 "train.init_from": source["checkpoint"]})
     train(cfg, tmp_path / "target", progress=False, data=other)
     fresh = json.loads((tmp_path / "target" / "init_from.json").read_text())["fresh"]
-    assert fresh and all("embed" in k for k in fresh)
+    assert fresh and all("embed" in k or k.startswith("C.out.") for k in fresh)
     src = load_checkpoint(source["checkpoint"])["networks"]
     dst = load_checkpoint(latest_checkpoint(tmp_path / "target"))["networks"]
     weight = "E.head.weight"                                    # the encoder has no class input

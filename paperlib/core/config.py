@@ -85,7 +85,8 @@ class ModelConfig:
     encoder: bool = True                   # autoencoding GAN: encoder, reconstruction and KL losses
     latent_classifier: bool = False        # a classifier of the class from E's posterior mean, which E learns to
                                            # fool (Fader networks, Lample et al. 2017), so that G must take the
-                                           # class from its class code: class edits of encoded images (issue 13)
+                                           # class from its class code: class edits of encoded images (issue 13);
+                                           # a model without classes or E has nothing to hide and builds none
     conditional: bool = True               # a class embedding in G's FiLM latent and a projection D (needs labels)
     discriminator: bool = True             # False: no D and no adversarial loss (the VAE baseline)
     depth: int = 1                         # convolutions per feature-map side in G, D and E ("hidden layers")
@@ -220,9 +221,6 @@ class Config:
         self.data.validate()
         self.model.validate(self.data.image_size)
         self.train.validate()
-        if self.model.latent_classifier and not (self.model.conditional and self.model.encoder):
-            raise ConfigError("model.latent_classifier=true needs a conditional model with an encoder "
-                              "(model.conditional=true, model.encoder=true): it hides the class from E's latent")
         if self.model.cross_attn_res and self.model.encoder and self.train.guide_fraction == 0:
             raise ConfigError("train.guide_fraction=0 leaves cross-attention untrained (guided generation is its only "
                               "training path); use a share in (0, 1], e.g. 0.5, or model.cross_attn_res=()")
