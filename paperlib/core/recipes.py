@@ -48,8 +48,9 @@ MODELS: dict[str, Recipe] = {m.name: m for m in [
     Recipe("sagan", "SAGAN-style GAN on our backbone: self-attention in G and D, projection D, hinge loss, no encoder",
           {"model.encoder": False, "model.cross_attn_res": (), "model.d_attention": True,
            "model.latent_classifier": False}, "self"),
+    # a plain conditional VAE: the latent classifier's adversarial loss is part of our design, not the VAE's
     Recipe("vae", "conditional VAE: our encoder and decoder without attention, no discriminator",
-          {**_NO_ATTENTION, "model.discriminator": False}, "none", True, False),
+          {**_NO_ATTENTION, "model.discriminator": False, "model.latent_classifier": False}, "none", True, False),
     Recipe("dcgan", "DCGAN: transposed-conv G, strided-conv D, non-saturating loss, Adam(0.5, 0.999)", _DCGAN),
     # steps = our model's training wall-clock / the DCGAN's seconds per step, both measured in the same chain run
     Recipe("dcgan_long", "DCGAN trained for our model's measured wall-clock (more steps)", _DCGAN, equal_time=True),
