@@ -8,7 +8,7 @@ import torch
 
 from paperlib import ConfigError, get_config
 from paperlib.core.recipes import ABLATIONS
-from paperlib.core.recipes import BASELINES, MODELS, model_config
+from paperlib.core.recipes import BASELINES, EQUAL_TIME, MODELS, model_config
 from paperlib.studies.comparison import planned_runs
 from paperlib.model.args import ModelArgs
 from paperlib.model.networks import Networks
@@ -24,7 +24,7 @@ def test_every_model_trains_two_steps_and_generates_images(name, smoke_cfg, smok
     assert ("D" in summary["parameters"]) == m.adversarial and ("E" in summary["parameters"]) == m.encoder
     assert (rows[-1]["loss_d"] is None) == (not m.adversarial)       # the VAE logs no D loss
     assert (rows[-1]["loss_rec"] > 0) == m.encoder
-    ours = name == "noattn" or name not in (*BASELINES, "dcgan_long")  # the latent classifier is our design's:
+    ours = name == "noattn" or name not in (*BASELINES, *EQUAL_TIME)  # the latent classifier is our design's:
     assert ("C" in summary["parameters"]) == ours                     # the baselines keep their own recipes
     nets = Networks(ModelArgs.from_config(cfg.model, 16, smoke_data.num_classes)).eval()
     images = nets.G_ema(torch.randn(4, cfg.model.z_dim), torch.zeros(4, dtype=torch.long))
