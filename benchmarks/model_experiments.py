@@ -21,7 +21,7 @@ from paperlib import get_config
 
 from paperlib.core import paths
 from paperlib.data.datasets import load_dataset
-from paperlib.evaluation.edits import CLASS_EFFECT_COLUMNS, class_code_effect
+from paperlib.evaluation.edits import CLASS_EDIT_COLUMNS, CLASS_EFFECT_COLUMNS, class_code_effect, class_edit_scores
 from paperlib.evaluation.evaluate import RUN_COLUMNS, evaluate_run
 from paperlib.model.checkpoint import latest_checkpoint, networks_from_checkpoint
 from paperlib.core.recipes import model_config
@@ -243,7 +243,7 @@ COLUMNS = {"variant": "name in benchmarks/model_experiments.py VARIANTS", "model
            "any attention layer at the last log tick", "attn_ratio_max": "largest such ratio",
            "rec_ctx_psnr_db": "rows from before guidance on own references: held-out PSNR from E's z with the "
                               "image's own encoder features as context, dB",
-           **RUN_COLUMNS, **CLASS_EFFECT_COLUMNS}
+           **RUN_COLUMNS, **CLASS_EFFECT_COLUMNS, **CLASS_EDIT_COLUMNS}
 
 
 # the variants measured while quick's design had D's minibatch std before its last strided convolution (15d9881 to
@@ -268,6 +268,18 @@ for _name in ("reference", "d_down", "lazy2", "lazy2_fader"):
         VARIANTS[f"{_name}_seed{_seed}"] = (_model, f"{_name} with seed {_seed}: {_change}",
                                             {**_overrides, "train.seed": _seed})
 
+# class edits as a training path (AttGAN): D classifies, and judges each reconstructed latent decoded with another
+# class; does a class edit of an encoded image then become that class (issue 13)?
+VARIANTS["lazy2_fader_edit"] = ("attngan", "lazy2_fader with AttGAN's class edits: D's class head, and G asked for "
+                                "D to judge each encoded image decoded with another class real and of that class",
+                                {**VARIANTS["lazy2_fader"][2], "model.d_classifier": True, "train.edit_weight": 1.0})
+VARIANTS["lazy2_fader_edit_ctx"] = ("attngan", "lazy2_fader_edit with the class edits decoded with their image's own "
+                                    "encoder features as cross-attention context (train.edit_context)",
+                                    {**VARIANTS["lazy2_fader_edit"][2], "train.edit_context": True})
+VARIANTS["lazy2_fader_again"] = ("attngan", "lazy2_fader re-run (2026-12-03) for the class-edit scores it predates",
+                                 dict(VARIANTS["lazy2_fader"][2]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="+", choices=sorted(VARIANTS))
@@ -291,8 +303,11 @@ def main() -> None:
         run_dir = paths.project_root() / "runs" / "model_experiments" / args.preset / name
         train(cfg, run_dir, data=train_set)
         row = evaluate_run(run_dir, space, real_features, train_set, holdout, args.draws)
-        row.update(class_code_effect(networks_from_checkpoint(latest_checkpoint(run_dir)).eval(), holdout.batch(
-            slice(None))[0]))
+        nets = networks_from_checkpoint(latest_checkpoint(run_dir)).eval()
+        row.update(class_code_effect(nets, holdout.batch(slice(None))[0]))
+        row.update(class_edit_scores(nets, space, train_set, holdout))
+        if nets.args.cross_attn_res:
+            row.update(class_edit_scores(nets, space, train_set, holdout, with_context=True))
         last = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
         ratios = [v for k, v in last.items() if k.startswith("attn_ratio/")]
         env = json.loads((run_dir / "config.json").read_text())["env"]
@@ -311,7 +326,9 @@ def main() -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(grids[-1], out)
         print(pd.DataFrame([row])[[c for c in ("variant", "kid", "fid", "precision", "recall", "rec_psnr_db",
-                                               "rec_guided_psnr_db", "guide_match", "attn_ratio_min",
+                                               "rec_guided_psnr_db", "guide_match", "class_effect_encoded",
+                                               "edit_judged_b", "edit_identity_kept", "edit_ctx_judged_b",
+                                               "edit_ctx_identity_kept", "attn_ratio_min",
                                                "train_wall_clock_s", "train_images_per_s") if c in row]]
               .to_string(index=False), flush=True)
 

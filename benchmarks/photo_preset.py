@@ -10,7 +10,8 @@ trained on the folder's labels (on quarter turns for a one-class folder, `featur
 DCGAN trains for our run's measured wall-clock; with --vae the plain autoencoding baseline (the VAE recipe) trains
 for our steps, so that our reconstructions have a baseline of the same size. Both are scored the same way.
 Then issue 13's editing targets: on a folder of two classes A and B, the attribute edit A -> B on every held-out
-A photo (`evaluation.edits`: the share the domain classifier labels B, the share that keeps its identity), and
+A photo (`evaluation.edits`: the share the domain classifier labels B, the share that keeps its identity; decoded
+from w alone and with the photo's own encoder features as cross-attention context), and
 the wall-clock of the `edit` command on one held-out photo, Python start and model load included, as a user
 runs it. Prints its tables; writes nothing under results/, since photo folders such as CelebA may not be
 redistributed: look at the sample grids under runs/.
@@ -105,9 +106,11 @@ def main() -> None:
     if train_set.num_classes == 2:
         a, b = train_set.class_names
         nets = networks_from_checkpoint(ckpt).eval()
-        edits = attribute_edit_scores(nets, space, train_set, holdout, 0, 1)
-        print(f"attribute edit {a} -> {b} on the held-out {a} (evaluation.edits):")
-        print(edits.round(4).to_string(index=False))
+        for with_context in (False, True) if nets.args.cross_attn_res else (False,):
+            edits = attribute_edit_scores(nets, space, train_set, holdout, 0, 1, with_context=with_context)
+            how = "with each photo's own encoder features as context" if with_context else "from w"
+            print(f"attribute edit {a} -> {b} on the held-out {a} (evaluation.edits), decoded {how}:")
+            print(edits.round(4).to_string(index=False))
         effect = class_code_effect(nets, holdout.batch(slice(None))[0])
         print("class code's effect on a decode (evaluation.edits.class_code_effect): "
               + ", ".join(f"{k} {v:.3f}" for k, v in effect.items()), flush=True)

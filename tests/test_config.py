@@ -38,6 +38,11 @@ def test_overrides_parse_command_line_strings():
     ({"data.fraction": 1.5}, "share of the training split in (0, 1]"),
     ({"model.depth": 0}, "positive integer"),
     ({"train.init_from": "runs/attngan"}, "give a checkpoint file (.pt)"),
+    ({"train.edit_weight": 1.0}, "set model.d_classifier=true"),
+    ({"train.edit_weight": 1.0, "model.d_classifier": True, "model.conditional": False},
+     "set model.d_classifier=true (a model with an encoder and classes)"),
+    ({"model.d_classifier": True, "model.arch": "dcgan", "model.encoder": False, "model.attn_res": (),
+      "model.cross_attn_res": (), "model.conditional": False}, "head of the conv architecture's D"),
 ])
 def test_bad_values_get_a_message_that_names_the_fix(overrides, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):

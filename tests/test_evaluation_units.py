@@ -134,7 +134,7 @@ def test_attribute_edit_scores_count_flips_to_b_and_kept_identities(space):
     from types import SimpleNamespace
 
     from paperlib.data.datasets import ImageSet
-    from paperlib.evaluation.edits import attribute_edit_scores
+    from paperlib.evaluation.edits import attribute_edit_scores, class_edit_scores
 
     def colour(channel: int, n: int, start: int) -> torch.Tensor:
         images = torch.zeros(n, 3, 4, 4, dtype=torch.uint8)
@@ -155,6 +155,27 @@ def test_attribute_edit_scores_count_flips_to_b_and_kept_identities(space):
     assert at.loc[1.0, "mean_abs_pixel_change"] == pytest.approx(175 / 127.5 * 2 / 3 / 2)   # two channels moved
     assert (table["n_edited"] == 4).all()
     assert table["identity_chance"].tolist() == [1 / 8, 1 / 8]
+    scores = class_edit_scores(nets, space, image_set(6, 150), image_set(4, 160))   # red -> blue and blue -> red
+    assert scores == {"edit_judged_b": 1.0, "edit_identity_kept": 0.0, "rec_identity_kept": 1.0}
+
+
+def test_edits_are_judged_by_the_judges_class_of_the_same_name_or_openmojis_unicode_group(space):
+    from dataclasses import replace
+
+    from paperlib.core.errors import InputError
+    from paperlib.data.datasets import ImageSet
+    from paperlib.evaluation.edits import judge_classes
+
+    def data(names: list[str]) -> ImageSet:
+        return ImageSet(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, dtype=torch.long), names, ["0"], "x")
+
+    openmoji_judge = replace(space, class_names=("Activities", "Animals & Nature", "People & Body",
+                                                 "Smileys & Emotion"))
+    assert judge_classes(openmoji_judge, data(["face", "person", "animal"])) == [3, 2, 1]
+    assert judge_classes(replace(space, class_names=("dogs", "cats")), data(["cats", "dogs"])) == [1, 0]
+    assert judge_classes(space, data(["cats", "dogs"])) == [0, 1]          # no names: the data set's own order
+    with pytest.raises(InputError, match="no class for birds"):
+        judge_classes(replace(space, class_names=("cats", "dogs")), data(["cats", "birds"]))
 
 
 def test_class_code_effect_measures_how_far_the_class_code_moves_a_decode():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -45,10 +46,11 @@ def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_
     assert all(last[k] > 0 for k in last if k.startswith("attn_ratio/"))  # every attention layer acts
 
 
-@pytest.mark.parametrize("extra", [{}, {"train.lecam_weight": 0.3}, {"model.latent_classifier": True}])
+@pytest.mark.parametrize("extra", [{}, {"train.lecam_weight": 0.3}, {"model.latent_classifier": True},
+                                   {"model.d_classifier": True, "train.edit_weight": 1.0}])
 def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data, extra):
-    """LeCam's anchors and the latent classifier (its weights, its Adam moments) are training state too: a resume
-    that lost them would diverge."""
+    """LeCam's anchors, the latent classifier and D's class head (their weights, their Adam moments) are training
+    state too: a resume that lost them would diverge."""
     cfg = smoke_cfg.override(**{"train.steps": 6, "train.ckpt_every": 3, "train.log_every": 3, **extra})
     train(cfg, tmp_path / "straight", progress=False, data=smoke_data)
     train(cfg.override(**{"train.steps": 3}), tmp_path / "resumed", progress=False, data=smoke_data)
@@ -146,13 +148,37 @@ def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smo
     changed[2] = changed[2].flip(-1)                           # another picture for the first guided image
     with torch.no_grad():
         torch.manual_seed(1)
-        fake, x_enc, _, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        fake, x_enc, _, _, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        fake2, x_enc2, _, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
+        fake2, x_enc2, _, _, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
     assert torch.equal(fake, fake2)                            # D's fakes: z alone, no context
     assert not torch.allclose(x_enc[2], x_enc2[2])             # guided by its own (changed) image
     assert torch.equal(x_enc[3], x_enc2[3])                    # guided by its own (unchanged) image only
     assert torch.equal(x_enc[:2], x_enc2[:2])                  # reconstructed from their own encodings
+
+
+@pytest.mark.parametrize("edit_context", [False, True])
+def test_class_edits_read_their_own_images_features_only_with_edit_context(smoke_cfg, smoke_data, edit_context):
+    torch.manual_seed(0)
+    nets = Networks(ModelArgs.from_config(smoke_cfg.model, smoke_cfg.data.image_size, smoke_data.num_classes))
+    for m in nets.G.cross_attn.values():
+        torch.nn.init.normal_(m.out.weight)                    # zero-initialised: make the context matter
+    step = GeneratorStep(nets.G, nets.E).eval()
+    x, y = smoke_data.batch(slice(0, 8))
+    plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim),
+                    torch.tensor([1, 2]), edit_context)
+    changed = x.clone()
+    changed[5] = changed[5].flip(-1)                           # another picture for the first reconstructed image
+    with torch.no_grad():
+        torch.manual_seed(1)
+        *_, edited = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        torch.manual_seed(1)
+        *_, edited2 = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
+        torch.manual_seed(1)
+        *_, alone = step(plan.z, y, x[plan.encoded], y[plan.encoded], replace(plan, edit_context=False))
+    assert edited.shape[0] == 2 and torch.equal(edited[1], edited2[1])   # the second edit's own image is unchanged
+    assert not torch.allclose(edited[0], edited2[0])           # its latent, and with the context its features
+    assert torch.equal(edited, alone) != edit_context          # the context changes the edits, or is not read
 
 
 def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(smoke_cfg, smoke_data):
@@ -163,7 +189,7 @@ def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(s
     step = GeneratorStep(nets.G, nets.E, nets.C)
     x, y = smoke_data.batch(slice(0, 8))
     plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim))
-    _, _, mu, _, latent_logits = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+    _, _, mu, _, latent_logits, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
     loss_c, loss_e = losses.latent_class(*latent_logits, y[plan.encoded])
     classifier = list(nets.C.parameters())
     to_mu, *to_c = torch.autograd.grad(loss_c, [mu, *classifier], retain_graph=True, allow_unused=True)
@@ -271,6 +297,32 @@ def test_enc_adv_weight_has_d_judge_the_encoder_path_images_too(tmp_path, smoke_
     run.nets.D.register_forward_hook(lambda module, inputs, out: seen.append(len(out)))
     generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), step=1)
     assert seen == [judged]          # the smoke batch of 16 free fakes, plus its 8 encoded images when weighted
+
+
+def test_class_edits_decode_each_reconstructed_latent_with_another_class_for_d_to_judge_and_classify(
+        tmp_path, smoke_cfg, smoke_data):
+    from paperlib.training.run import Run
+    from paperlib.training.steps import StepPlan, discriminator_step, generator_step
+
+    cfg = smoke_cfg.override(**{"model.d_classifier": True, "train.edit_weight": 1.0, "train.enc_every": 1})
+    run = Run.start(cfg, tmp_path, smoke_data)
+    x, y = run.batch(0)
+    plan = StepPlan.draw(len(x), cfg.train, run.nets.args, x.device)
+    edited = plan.edited_labels(y[plan.encoded], run.nets.args.n_classes)
+    assert len(edited) == plan.reconstructed > 0 and not (edited == y[plan.encoded][:plan.reconstructed]).any()
+    seen = []
+    run.nets.D.register_forward_hook(lambda module, args, kwargs, out: seen.append((len(args[0]), kwargs)),
+                                     with_kwargs=True)
+    losses = generator_step(run.nets, run.g_train, run.opt_g, cfg.train, x, y, step=0)
+    assert seen == [(16 + plan.reconstructed, {"classify": True})]   # the free fakes, then the class edits
+    assert losses[6] > 0                                      # D's cross-entropy on the edits' new classes
+    before = [p.detach().clone() for p in run.nets.D.classes.parameters()]
+    discriminator_step(run.nets, run.d_train, run.opt_d, cfg.train, x, y, run.separate_passes)
+    assert all(not torch.equal(a, b) for a, b in zip(before, run.nets.D.classes.parameters()))  # learns from reals
+    train(cfg.override(**{"train.steps": 2, "train.log_every": 1}), tmp_path / "logged", progress=False,
+          data=smoke_data)
+    rows = [json.loads(line) for line in (tmp_path / "logged" / "stats.jsonl").read_text().splitlines()]
+    assert all(r["edit_ce"] > 0 for r in rows)
 
 
 def test_lecam_anchors_start_at_the_first_means_then_move_slowly_and_penalise_crossing_scores():

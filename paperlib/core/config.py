@@ -69,6 +69,9 @@ class ModelConfig:
     d_spectral_norm: bool = True           # spectral norm on D's layers (SAGAN); False: plain layers (DCGAN)
     d_batch_norm: bool = False             # batch norm after each strided convolution of D but the first (DCGAN's
                                            # D); real and fake batches then pass D separately
+    d_classifier: bool = False             # D also classifies each image (AC-GAN's auxiliary head, trained on the
+                                           # real images' labels), so that train.edit_weight can ask G for a class
+                                           # edit D recognises (AttGAN); needs classes
     d_head: str = "conv"                   # where D's minibatch-std channel joins: conv = at 4x4, then a 3x3
                                            # convolution (ProGAN; a third of D's FLOPs at 32 px) | down = before
                                            # the last strided convolution, no extra layer (DCGAN's cost)
@@ -98,6 +101,9 @@ class ModelConfig:
                               "model.attn_res=(), model.cross_attn_res=() and model.conditional=false")
         if self.arch != "conv" and self.depth != 1:
             raise ConfigError(f"model.depth={self.depth} applies to the conv architecture only: set model.depth=1")
+        if self.arch != "conv" and self.d_classifier:
+            raise ConfigError(f"model.d_classifier=true is a head of the conv architecture's D: set "
+                              f"model.d_classifier=false for model.arch={self.arch!r}")
         if self.arch == "dcgan" and self.encoder:
             raise ConfigError("model.arch='dcgan' is a plain GAN without encoder: set model.encoder=false")
         if not self.discriminator and not self.encoder:
@@ -165,6 +171,13 @@ class TrainConfig:
                                         # 0.123 (0.061 without) for PSNR from z 19.4 / 19.0 / 15.4 dB (19.7)
     lecam_weight: float = 0.0           # LeCam regularisation of D (losses.LeCam; its authors use 0.3 with
                                         # DiffAugment on 10-20% of CIFAR-10); 0 = none
+    edit_weight: float = 0.0            # class edits as a training path (AttGAN, He et al. 2019): each encoder-path
+                                        # step also decodes the reconstructed images' latents with another class,
+                                        # and G is asked, at this weight, for D to judge them real and classify
+                                        # them as that class (needs model.d_classifier); 0 = none
+    edit_context: bool = False          # class edits decode with the image's own encoder features as the cross-
+                                        # attention context, as guided generation does: the context can carry who
+                                        # is in the picture while the class code changes what it is
     enc_adv_weight: float = 0.0         # adversarial loss on the encoder path's images (reconstructed and guided),
                                         # as in VAE-GAN; 0 = none (measured at 1: guidance match 0.46 -> 0.24,
                                         # model_experiments.csv: enc_adv)
@@ -198,7 +211,7 @@ class TrainConfig:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
         for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight", "lecam_weight",
-                     "latent_adv_weight"):
+                     "latent_adv_weight", "edit_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("mse", "l1"))
@@ -221,6 +234,13 @@ class Config:
         self.data.validate()
         self.model.validate(self.data.image_size)
         self.train.validate()
+        if self.train.edit_weight and not (self.model.d_classifier and self.model.encoder and self.model.conditional):
+            raise ConfigError(f"train.edit_weight={self.train.edit_weight} asks D to classify class edits of encoded "
+                              "images: set model.d_classifier=true (a model with an encoder and classes), or "
+                              "train.edit_weight=0")
+        if self.train.edit_context and not (self.train.edit_weight and self.model.cross_attn_res):
+            raise ConfigError("train.edit_context=true decodes class edits with cross-attention context: it needs "
+                              "train.edit_weight > 0 and model.cross_attn_res; or set train.edit_context=false")
         if self.model.cross_attn_res and self.model.encoder and self.train.guide_fraction == 0:
             raise ConfigError("train.guide_fraction=0 leaves cross-attention untrained (guided generation is its only "
                               "training path); use a share in (0, 1], e.g. 0.5, or model.cross_attn_res=()")

@@ -30,6 +30,8 @@ ARTWORK_BOX = 1320 / 1024     # font size = tile / ARTWORK_BOX maps OpenMoji's a
 SKIN_TONES = ("1F3FB", "1F3FC", "1F3FD", "1F3FE", "1F3FF")
 EXTRAS_GROUP = "OpenMoji Extras"  # OpenMoji's own glyphs that Unicode does not list
 
+# the Unicode group each people-and-animals category is drawn from (the domain classifier learns the groups)
+CATEGORY_GROUPS = {"face": "Smileys & Emotion", "person": "People & Body", "animal": "Animals & Nature"}
 # Subset -> label names; each maps a glyph's (group, subgroup) to a label or None (not in the subset).
 SUBSET_LABELS = {
     "faces": ("face",),
@@ -55,12 +57,12 @@ class Glyph:
     @property
     def category(self) -> str | None:
         """face | person | animal for the people-and-animals subsets, else None."""
-        if self.group == "Smileys & Emotion" and (self.subgroup.startswith("face-")
-                                                  or self.subgroup in ("cat-face", "monkey-face")):
+        if self.group == CATEGORY_GROUPS["face"] and (self.subgroup.startswith("face-")
+                                                      or self.subgroup in ("cat-face", "monkey-face")):
             return "face"
-        if self.group == "People & Body" and self.subgroup.startswith(("person", "family")):
+        if self.group == CATEGORY_GROUPS["person"] and self.subgroup.startswith(("person", "family")):
             return "person"
-        if self.group == "Animals & Nature" and self.subgroup.startswith("animal-"):
+        if self.group == CATEGORY_GROUPS["animal"] and self.subgroup.startswith("animal-"):
             return "animal"
         return None
 

@@ -161,6 +161,7 @@ class FeatureSpace:
     net: nn.Module
     note: str
     size: int | None = None      # images of another side are resized to it first (the domain classifier's size)
+    class_names: tuple[str, ...] = ()   # what its logits stand for (the domain classifier's classes)
 
     @torch.no_grad()
     def extract(self, images: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
@@ -187,7 +188,7 @@ def domain_space(path: Path) -> FeatureSpace:
     task = "rotation task" if meta.get("task") == "rotation" else f"{len(meta['class_names'])} classes"
     return FeatureSpace("domain", net, f"domain classifier ({task}, held-out accuracy "
                                        f"{meta['holdout_accuracy']:.3f}); not comparable with Inception FID",
-                       meta["data"]["image_size"])
+                       meta["data"]["image_size"], tuple(meta["class_names"]))
 
 
 def inception_space(weights_path: str | None = None) -> FeatureSpace:

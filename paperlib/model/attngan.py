@@ -248,7 +248,8 @@ class Discriminator(nn.Module):
 
     DCGAN's strided convolutions with spectral norm, a minibatch-std channel (at 4x4 followed by a 3x3
     convolution, or with d_head="down" before the last strided convolution), and a linear score; with
-    d_batch_norm, DCGAN's batch norm after each strided convolution but the first.
+    d_batch_norm, DCGAN's batch norm after each strided convolution but the first. With d_classifier, a
+    linear class head on the same 4x4 features (AC-GAN), which judges class edits (train.edit_weight).
     """
 
     def __init__(self, a: ModelArgs):
@@ -268,6 +269,8 @@ class Discriminator(nn.Module):
         self.linear = sn_linear(a.width(4) * 16, 1, use_sn=sn)
         self.embed = (nn.utils.parametrizations.spectral_norm(nn.Embedding(a.n_classes, a.width(4))) if sn else
                       nn.Embedding(a.n_classes, a.width(4))) if a.n_classes else None
+        self.classes = sn_linear(a.width(4) * 16, a.n_classes, use_sn=sn) if a.d_classifier and a.n_classes > 1 \
+            else None
         _init(self, a.init)
         if self.embed is not None and not sn:
             # the projection is a second linear score: start it at the linear head's scale per weight (its class
@@ -275,7 +278,9 @@ class Discriminator(nn.Module):
             # N(0, 1), whose class term outweighed the image term 28x (Kaiming) to 50x (normal) in a fresh plain D
             nn.init.normal_(self.embed.weight, 0.0, float(self.linear.weight.detach().std()))
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, classify: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """-> scores (B,); with classify=True (a D built with model.d_classifier), (scores, class logits (B, K))."""
         h = F.leaky_relu(self.stem(x), LEAK)                    # (B, width(S/2), S/2, S/2)
         for i, extra in enumerate(self.extra):
             for conv in extra:
@@ -292,6 +297,6 @@ class Discriminator(nn.Module):
         score = self.linear(h.flatten(1)).squeeze(1)            # (B,)
         if self.embed is not None:
             score = score + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1)
-        return score
+        return (score, self.classes(h.flatten(1))) if classify else score
 
 

@@ -90,10 +90,23 @@ def apply_attribute(nets: Networks, x: torch.Tensor, y: torch.Tensor | None, vec
 
 
 @torch.no_grad()
-def synthesize(nets: Networks, w: torch.Tensor) -> torch.Tensor:
-    """The EMA generator's images (B, 3, S, S) from latents w (B, w_dim), CHUNK at a time."""
+def own_context(nets: Networks, x: torch.Tensor) -> dict[int, torch.Tensor]:
+    """E's feature maps of the images x, the cross-attention context of decodes that keep each image's own content
+    (training's guided path, and class edits trained with train.edit_context), CHUNK at a time."""
+    _require_encoder(nets)
+    nets.check_images(x)
+    parts = [nets.E(part)[2] for part in x.split(CHUNK)]
+    return {side: torch.cat([p[side] for p in parts]) for side in parts[0]}
+
+
+@torch.no_grad()
+def synthesize(nets: Networks, w: torch.Tensor, context: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+    """The EMA generator's images (B, 3, S, S) from latents w (B, w_dim), CHUNK at a time; context: one feature map
+    per side for each latent (own_context), or None."""
     _require_latent(nets)
-    return torch.cat([nets.G_ema.synthesize(part).float() for part in w.split(CHUNK)])
+    return torch.cat([nets.G_ema.synthesize(w[i:i + CHUNK], None if context is None else
+                                            {side: f[i:i + CHUNK] for side, f in context.items()}).float()
+                      for i in range(0, len(w), CHUNK)])
 
 
 @torch.no_grad()
