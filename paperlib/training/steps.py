@@ -180,8 +180,8 @@ class GeneratorStep(nn.Module):
             return None, self.G(z_enc, y_in, context), mu, logvar, latent_logits, None
         n, k = plan.reconstructed, 0 if plan.class_shift is None else plan.reconstructed
         z_all = torch.cat([z, z_enc[:n], z_enc[:k], z_enc[n:]])
-        y_edit = y_in[:0] if plan.class_shift is None else plan.edited_labels(y_in, self.G.n_classes)
-        y_all = None if y is None else torch.cat([y, y_in[:n], y_edit, y_in[n:]])
+        y_all = None if y is None else torch.cat([y, y_in[:n], y_in[:0] if plan.class_shift is None else
+                                                  plan.edited_labels(y_in, self.G.n_classes), y_in[n:]])
         fake, x_rec, edited, x_guided = self.G(z_all, y_all, context).split([len(z), n, k, len(z_enc) - n])
         return fake, torch.cat([x_rec, x_guided]), mu, logvar, latent_logits, edited if k else None
 
