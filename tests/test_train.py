@@ -136,13 +136,17 @@ def test_batches_are_epochs_of_seeded_permutations():
     assert not torch.equal(batch_indices(0, 10, 4, seed=3), batch_indices(0, 10, 4, seed=4))
 
 
-def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smoke_cfg, smoke_data):
+def _step_with_live_cross_attention(smoke_cfg, smoke_data):
+    """(networks, their GeneratorStep, 8 images, labels), cross-attention's output started non-zero."""
     torch.manual_seed(0)
     nets = Networks(ModelArgs.from_config(smoke_cfg.model, smoke_cfg.data.image_size, smoke_data.num_classes))
     for m in nets.G.cross_attn.values():
         torch.nn.init.normal_(m.out.weight)                    # zero-initialised: make the context matter
-    step = GeneratorStep(nets.G, nets.E).eval()
-    x, y = smoke_data.batch(slice(0, 8))
+    return nets, GeneratorStep(nets.G, nets.E).eval(), *smoke_data.batch(slice(0, 8))
+
+
+def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smoke_cfg, smoke_data):
+    nets, step, x, y = _step_with_live_cross_attention(smoke_cfg, smoke_data)
     plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim))
     changed = x.clone()
     changed[2] = changed[2].flip(-1)                           # another picture for the first guided image
@@ -159,12 +163,7 @@ def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smo
 
 @pytest.mark.parametrize("edit_context", [False, True])
 def test_class_edits_read_their_own_images_features_only_with_edit_context(smoke_cfg, smoke_data, edit_context):
-    torch.manual_seed(0)
-    nets = Networks(ModelArgs.from_config(smoke_cfg.model, smoke_cfg.data.image_size, smoke_data.num_classes))
-    for m in nets.G.cross_attn.values():
-        torch.nn.init.normal_(m.out.weight)                    # zero-initialised: make the context matter
-    step = GeneratorStep(nets.G, nets.E).eval()
-    x, y = smoke_data.batch(slice(0, 8))
+    nets, step, x, y = _step_with_live_cross_attention(smoke_cfg, smoke_data)
     plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim),
                     torch.tensor([1, 2]), edit_context)
     changed = x.clone()
