@@ -276,6 +276,10 @@ VARIANTS["lazy2_fader_edit"] = ("attngan", "lazy2_fader with AttGAN's class edit
 VARIANTS["lazy2_fader_edit_ctx"] = ("attngan", "lazy2_fader_edit with the class edits decoded with their image's own "
                                     "encoder features as cross-attention context (train.edit_context)",
                                     {**VARIANTS["lazy2_fader_edit"][2], "train.edit_context": True})
+VARIANTS["lazy2_fader_edit_cycle"] = ("attngan", "lazy2_fader_edit with StarGAN's cycle: each class edit, encoded and "
+                                      "decoded with its own class, must give the image back (MSE at 40, the "
+                                      "reconstruction's weight)", {**VARIANTS["lazy2_fader_edit"][2],
+                                                                   "train.edit_cycle_weight": 40.0})
 VARIANTS["lazy2_fader_again"] = ("attngan", "lazy2_fader re-run (2026-12-03) for the class-edit scores it predates",
                                  dict(VARIANTS["lazy2_fader"][2]))
 

@@ -39,6 +39,7 @@ def test_overrides_parse_command_line_strings():
     ({"model.depth": 0}, "positive integer"),
     ({"train.init_from": "runs/attngan"}, "give a checkpoint file (.pt)"),
     ({"train.edit_weight": 1.0}, "set model.d_classifier=true"),
+    ({"train.edit_cycle_weight": 10.0}, "set train.edit_weight > 0"),
     ({"train.edit_weight": 1.0, "model.d_classifier": True, "model.conditional": False},
      "set model.d_classifier=true (a model with an encoder and classes)"),
     ({"model.d_classifier": True, "model.arch": "dcgan", "model.encoder": False, "model.attn_res": (),

@@ -47,7 +47,8 @@ def test_a_few_steps_on_a_tiny_batch_move_the_losses(tmp_path, smoke_cfg, smoke_
 
 
 @pytest.mark.parametrize("extra", [{}, {"train.lecam_weight": 0.3}, {"model.latent_classifier": True},
-                                   {"model.d_classifier": True, "train.edit_weight": 1.0}])
+                                   {"model.d_classifier": True, "train.edit_weight": 1.0,
+                                    "train.edit_cycle_weight": 10.0}])
 def test_resume_reaches_bitwise_the_same_parameters(tmp_path, smoke_cfg, smoke_data, extra):
     """LeCam's anchors, the latent classifier and D's class head (their weights, their Adam moments) are training
     state too: a resume that lost them would diverge."""
@@ -152,9 +153,9 @@ def test_guided_images_read_only_their_own_features_and_free_fakes_read_none(smo
     changed[2] = changed[2].flip(-1)                           # another picture for the first guided image
     with torch.no_grad():
         torch.manual_seed(1)
-        fake, x_enc, _, _, _, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        fake, x_enc, *_ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        fake2, x_enc2, _, _, _, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
+        fake2, x_enc2, *_ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
     assert torch.equal(fake, fake2)                            # D's fakes: z alone, no context
     assert not torch.allclose(x_enc[2], x_enc2[2])             # guided by its own (changed) image
     assert torch.equal(x_enc[3], x_enc2[3])                    # guided by its own (unchanged) image only
@@ -170,14 +171,25 @@ def test_class_edits_read_their_own_images_features_only_with_edit_context(smoke
     changed[5] = changed[5].flip(-1)                           # another picture for the first reconstructed image
     with torch.no_grad():
         torch.manual_seed(1)
-        *_, edited = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        *_, edited, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        *_, edited2 = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
+        *_, edited2, _ = step(plan.z, y, changed[plan.encoded], y[plan.encoded], plan)
         torch.manual_seed(1)
-        *_, alone = step(plan.z, y, x[plan.encoded], y[plan.encoded], replace(plan, edit_context=False))
+        *_, alone, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], replace(plan, edit_context=False))
     assert edited.shape[0] == 2 and torch.equal(edited[1], edited2[1])   # the second edit's own image is unchanged
     assert not torch.allclose(edited[0], edited2[0])           # its latent, and with the context its features
     assert torch.equal(edited, alone) != edit_context          # the context changes the edits, or is not read
+
+
+def test_the_edit_cycle_decodes_each_class_edit_back_with_its_images_own_class(smoke_cfg, smoke_data):
+    nets, step, x, y = _step_with_live_cross_attention(smoke_cfg, smoke_data)
+    plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim),
+                    torch.tensor([1, 2]), cycle=True)
+    with torch.no_grad():
+        *_, edited, back = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+        assert back.shape == edited.shape == (2, 3, 16, 16)
+        torch.testing.assert_close(back, nets.G(nets.E(edited)[0], y[plan.encoded][:2]))   # E, then the own class
+        assert step(plan.z, y, x[plan.encoded], y[plan.encoded], replace(plan, cycle=False))[-1] is None
 
 
 def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(smoke_cfg, smoke_data):
@@ -188,7 +200,7 @@ def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(s
     step = GeneratorStep(nets.G, nets.E, nets.C)
     x, y = smoke_data.batch(slice(0, 8))
     plan = StepPlan(torch.randn(8, nets.args.z_dim), torch.tensor([5, 1, 2, 0]), 2, torch.randn(2, nets.args.z_dim))
-    _, _, mu, _, latent_logits, _ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
+    _, _, mu, _, latent_logits, *_ = step(plan.z, y, x[plan.encoded], y[plan.encoded], plan)
     loss_c, loss_e = losses.latent_class(*latent_logits, y[plan.encoded])
     classifier = list(nets.C.parameters())
     to_mu, *to_c = torch.autograd.grad(loss_c, [mu, *classifier], retain_graph=True, allow_unused=True)

@@ -175,6 +175,9 @@ class TrainConfig:
                                         # step also decodes the reconstructed images' latents with another class,
                                         # and G is asked, at this weight, for D to judge them real and classify
                                         # them as that class (needs model.d_classifier); 0 = none
+    edit_cycle_weight: float = 0.0      # StarGAN's cycle on the class edits: each edit, encoded again and decoded
+                                        # with its image's own class, must give the image back (train.rec_loss at
+                                        # this weight), so an edit has to keep what it does not change; 0 = none
     edit_context: bool = False          # class edits decode with the image's own encoder features as the cross-
                                         # attention context, as guided generation does: the context can carry who
                                         # is in the picture while the class code changes what it is
@@ -211,7 +214,7 @@ class TrainConfig:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: use a value in [0, 1)")
         for name in ("rec_weight", "kl_weight", "guide_weight", "enc_adv_weight", "lecam_weight",
-                     "latent_adv_weight", "edit_weight"):
+                     "latent_adv_weight", "edit_weight", "edit_cycle_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: must be non-negative")
         _choice("train.rec_loss", self.rec_loss, ("mse", "l1"))
@@ -238,6 +241,9 @@ class Config:
             raise ConfigError(f"train.edit_weight={self.train.edit_weight} asks D to classify class edits of encoded "
                               "images: set model.d_classifier=true (a model with an encoder and classes), or "
                               "train.edit_weight=0")
+        if self.train.edit_cycle_weight and not self.train.edit_weight:
+            raise ConfigError(f"train.edit_cycle_weight={self.train.edit_cycle_weight} cycles the class edits: set "
+                              "train.edit_weight > 0 (with model.d_classifier=true), or train.edit_cycle_weight=0")
         if self.train.edit_context and not (self.train.edit_weight and self.model.cross_attn_res):
             raise ConfigError("train.edit_context=true decodes class edits with cross-attention context: it needs "
                               "train.edit_weight > 0 and model.cross_attn_res; or set train.edit_context=false")

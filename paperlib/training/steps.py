@@ -46,14 +46,14 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
     encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
-    loss_adv = loss_rec = loss_kl = loss_guide = zero
+    loss_adv = loss_rec = loss_kl = loss_guide = loss_g = zero
     latent_ce = latent_acc = edit_ce = torch.full((), float("nan"), device=device)
     if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
         nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
     with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
         plan = StepPlan.draw(len(x), t, nets.args, device, adversarial=nets.D is not None, encode=encode)
         target, y_enc = x[plan.encoded], None if y is None else y[plan.encoded]
-        fake, x_enc, mu, logvar, latent_logits, edited = g_train(plan.z, y, target, y_enc, plan)
+        fake, x_enc, mu, logvar, latent_logits, edited, back = g_train(plan.z, y, target, y_enc, plan)
         if nets.D is not None:           # the plain D, frozen: no DDP synchronisation, no weight gradients
             judge_enc = bool(t.enc_adv_weight) and x_enc is not None   # D judges the encoder path too (VAE-GAN)
             parts = [(fake, y), *([(x_enc, y_enc)] if judge_enc else []),
@@ -75,9 +75,13 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
             if n:
                 loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
             loss_kl = losses.kl_normal(mu.float(), logvar.float())
+            if back is not None:         # StarGAN's cycle: the edit, edited back, is the image again
+                loss_g = loss_g + lazy * t.edit_cycle_weight * losses.reconstruction(back.float(), target[:n],
+                                                                                    t.rec_loss)
             if plan.guided:
                 loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
-        loss_g = loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl + t.guide_weight * loss_guide)
+        loss_g = loss_g + loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl
+                                             + t.guide_weight * loss_guide)
         if latent_logits is not None:    # the classifier learns the class from mu; E learns to leave it guessing
             latent_ce, loss_e = losses.latent_class(*latent_logits, y_enc)
             loss_g = loss_g + lazy * (latent_ce + t.latent_adv_weight * loss_e)
@@ -101,7 +105,8 @@ class StepPlan:
     with the image's own encoder features as the cross-attention context; the others are reconstructed
     from their encoding alone. class_shift (train.edit_weight > 0): for each reconstructed image, how many
     classes on (1..K-1, mod K) its class edit moves it; edit_context (train.edit_context): the class edits
-    decode with their image's own encoder features as context.
+    decode with their image's own encoder features as context; cycle (train.edit_cycle_weight > 0): each
+    edit is encoded again and decoded with its image's own class (StarGAN's cycle).
     """
 
     z: torch.Tensor | None
@@ -110,6 +115,7 @@ class StepPlan:
     z_guide: torch.Tensor | None
     class_shift: torch.Tensor | None = None
     edit_context: bool = False
+    cycle: bool = False
 
     @property
     def reconstructed(self) -> int:
@@ -135,7 +141,8 @@ class StepPlan:
             z_guide = torch.randn(guided, args.z_dim, device=device)
         shift = (torch.randint(1, args.n_classes, (len(encoded) - guided,), device=device)
                  if t.edit_weight and adversarial and args.n_classes > 1 else None)
-        return cls(z, encoded, guided, z_guide, shift, t.edit_context and shift is not None)
+        return cls(z, encoded, guided, z_guide, shift, t.edit_context and shift is not None,
+                   bool(t.edit_cycle_weight) and shift is not None)
 
 
 class GeneratorStep(nn.Module):
@@ -164,9 +171,9 @@ class GeneratorStep(nn.Module):
         """z, y: the free fakes' latents and labels; x_in, y_in: the encoded real images (x[plan.encoded]).
         -> (free fakes or None, encoder-path images (reconstructed, then guided), mu, logvar, latent logits or
         None: the latent classifier's on mu for its own loss, then with frozen weights for E's, class edits or
-        None)."""
+        None, the edits decoded back to their own class or None)."""
         if self.E is None or not len(plan.encoded):
-            return self.G(z, y), None, None, None, None, None
+            return self.G(z, y), None, None, None, None, None, None
         mu, logvar, features = self.E(x_in)      # a GAN encodes enc_fraction of its batch on encoder-path steps
         latent_logits = None if self.C is None else (self.C(mu.detach().float()), self.C(mu.float(), frozen=True))
         z_enc = reparameterize(mu.float(), logvar.float()).to(mu.dtype)
@@ -177,13 +184,14 @@ class GeneratorStep(nn.Module):
             # the rows that read a context come last: [class edits of the n reconstructed images,] guided images
             context = {s: f if plan.edit_context else f[n:] for s, f in features.items()}
         if z is None:                                          # the VAE: the encoder path only
-            return None, self.G(z_enc, y_in, context), mu, logvar, latent_logits, None
+            return None, self.G(z_enc, y_in, context), mu, logvar, latent_logits, None, None
         n, k = plan.reconstructed, 0 if plan.class_shift is None else plan.reconstructed
         z_all = torch.cat([z, z_enc[:n], z_enc[:k], z_enc[n:]])
         y_all = None if y is None else torch.cat([y, y_in[:n], y_in[:0] if plan.class_shift is None else
                                                   plan.edited_labels(y_in, self.G.n_classes), y_in[n:]])
         fake, x_rec, edited, x_guided = self.G(z_all, y_all, context).split([len(z), n, k, len(z_enc) - n])
-        return fake, torch.cat([x_rec, x_guided]), mu, logvar, latent_logits, edited if k else None
+        back = self.G(self.E(edited)[0], None if y_in is None else y_in[:n]) if plan.cycle and k else None
+        return fake, torch.cat([x_rec, x_guided]), mu, logvar, latent_logits, edited if k else None, back
 
 
 def discriminator_step(nets: Networks, d_train: nn.Module, opt_d: torch.optim.Optimizer, t: TrainConfig,
