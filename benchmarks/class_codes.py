@@ -1,7 +1,7 @@
 """Held-out images encoded, then decoded with every class code: does the class code change an encoded image?
 
     python benchmarks/class_codes.py RUN_DIR [RUN_DIR ...] --out results/quick/experiments/class_codes.png
-                                     [--preset quick] [--per-class 4]
+                                     [--preset quick] [--per-class 4] [--set data.name=folder --set data.root=DIR]
 
 Picks --per-class held-out images of each class (seeded), and writes one PNG: the images in the first row, then
 for each RUN_DIR (a conditional model with an encoder) one row per class code, each image decoded from its own
@@ -17,6 +17,7 @@ import torch
 from torchvision.utils import save_image
 
 from paperlib import get_config
+from paperlib.core.config import assignments
 from paperlib.data.datasets import load_dataset
 from paperlib.evaluation.edits import class_code_effect
 from paperlib.model import editing
@@ -29,8 +30,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--per-class", type=int, default=4)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field, e.g. data.root=~/photos with data.name=folder")
     args = parser.parse_args()
-    holdout = load_dataset(get_config(args.preset).data, "holdout")
+    holdout = load_dataset(get_config(args.preset, **assignments(args.set)).data, "holdout")
     gen = torch.Generator().manual_seed(0)
     members = [(holdout.labels == k).nonzero().squeeze(1) for k in range(holdout.num_classes)]
     pick = torch.cat([m[torch.randperm(len(m), generator=gen)[:args.per_class]] for m in members])

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
-from paperlib import CrossAttention2d, SelfAttention2d
+from paperlib import CrossAttention2d, SelfAttention2d, get_config
+from paperlib.evaluation.attention_stats import scaled_self_attention, self_attention_stats
+from paperlib.model.args import ModelArgs
+from paperlib.model.networks import Networks
 from paperlib.model.attention import MultiHeadCrossAttention2d, MultiHeadSelfAttention2d
 from paperlib.model.window import WindowDot, WindowSum, window_index
 
@@ -164,3 +169,26 @@ def test_the_window_products_hand_written_gradients_match_numerical_ones(functio
     first = torch.randn(2, 2, 3 if function is WindowDot else 9, 4, 5, dtype=torch.double, requires_grad=True)
     padded = torch.randn(2, 2, 3, 6, 7, dtype=torch.double, requires_grad=True)     # 4 x 5 padded by 1: window 3
     assert torch.autograd.gradcheck(lambda a, b: function.apply(a, b, 3), (first, padded))
+
+
+def test_self_attention_stats_read_uniform_weights_as_maximum_entropy_and_scale_zero_removes_the_branch():
+    torch.manual_seed(0)
+    nets = Networks(ModelArgs.from_config(get_config("smoke").model, 16, n_classes=3)).eval()
+    layer = nets.G_ema.self_attn["8"]
+    with torch.no_grad():
+        layer.out.weight.normal_(0, 0.5)                  # a live branch (it starts at zero)
+        z, y = torch.randn(4, nets.args.z_dim), torch.arange(4) % 3
+        trained = nets.G_ema(z, y)
+        with scaled_self_attention(nets.G_ema, 1.0):
+            assert torch.equal(nets.G_ema(z, y), trained)
+        with scaled_self_attention(nets.G_ema, 0.0):
+            without = nets.G_ema(z, y)
+        out_weight = layer.out.weight.clone()
+        layer.out.weight.zero_()
+        torch.testing.assert_close(without, nets.G_ema(z, y))
+        layer.out.weight.copy_(out_weight)
+        layer.query.weight.zero_()                        # q = 0: every query weighs all 64 positions alike
+    stats = self_attention_stats(nets, n=4)["G.self8"]
+    assert stats["max_entropy"] == pytest.approx(math.log(64))
+    assert stats["entropy"] == pytest.approx(stats["max_entropy"], abs=1e-4)
+    assert stats["max_weight"] == pytest.approx(1 / 64, abs=1e-6) and stats["branch_ratio"] > 0

@@ -33,6 +33,7 @@ def test_overrides_parse_command_line_strings():
     ({"model.encoder": False}, "cross_attn_res needs model.encoder=True"),
     ({"train.guide_fraction": 0.0}, "leaves cross-attention untrained"),
     ({"model.cross_locality": -1.0}, "width in cells >= 0"),
+    ({"model.self_locality": float("nan")}, "width in cells >= 0"),
     ({"model.cross_window": 4}, "odd number of cells"),
     ({"data.fraction": 0.0}, "share of the training split in (0, 1]"),
     ({"data.fraction": 1.5}, "share of the training split in (0, 1]"),

@@ -134,3 +134,13 @@ def test_a_plain_projection_d_starts_with_a_class_term_of_the_image_terms_order(
     image_term = d.linear(inputs[0]).squeeze(1)
     # the class term sums D's 16 positions, so about 4x; nn.Embedding's N(0, 1) made it 46-53x here
     assert (score - image_term).std() < 6 * image_term.std()
+
+
+def test_self_locality_starts_each_self_attention_query_at_its_own_place():
+    """model.self_locality gives G's self-attention the cross-attention's position bias: a local start."""
+    cfg = get_config("smoke", **{"model.attn_res": (8,), "model.self_locality": 0.5})
+    layer = Networks(ModelArgs.from_config(cfg.model, 16, n_classes=3)).G.self_attn["8"]
+    _, attention = layer.attend(*(2 * [0.01 * torch.randn(1, layer.query.in_features, 8, 8)]), return_attention=True)
+    assert torch.equal(attention[0].argmax(-1), torch.arange(64))     # faint content: the prior decides
+    plain = get_config("smoke", **{"model.attn_res": (8,)})
+    assert Networks(ModelArgs.from_config(plain.model, 16, n_classes=3)).G.self_attn["8"].bias is None

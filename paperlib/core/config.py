@@ -63,6 +63,9 @@ class ModelConfig:
                                            # 8 cost 3x 2 heads of 16 at 16x16, for the same scores
     cross_locality: float = 0.5            # cross-attention's learned position bias starts as a Gaussian of this
                                            # width (in cells) around the query's own place; 0 = no bias
+    self_locality: float = 0.0             # the same learned position bias on G's self-attention: each position
+                                           # starts by reading its neighbours and learns how far to look; 0 = none
+                                           # (content alone decides where a query reads)
     cross_window: int = 0                  # > 0 (odd): each cross-attention query reads only this many cells square
                                            # around its own place in the reference, at a cost linear in the map;
                                            # 0 = the whole map (the dense bias's cost grows with its square)
@@ -125,8 +128,9 @@ class ModelConfig:
                 raise ConfigError(f"model.{name}={getattr(self, name)}: must be a positive integer")
         if self.ch % self.heads:
             raise ConfigError(f"model.ch={self.ch}: use a multiple of model.heads={self.heads} (each head gets C / heads)")
-        if not (math.isfinite(self.cross_locality) and self.cross_locality >= 0):
-            raise ConfigError(f"model.cross_locality={self.cross_locality}: use a width in cells >= 0, e.g. 0.5 (0: none)")
+        for name in ("cross_locality", "self_locality"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ConfigError(f"model.{name}={getattr(self, name)}: use a width in cells >= 0, e.g. 0.5 (0: none)")
         if self.cross_window < 0 or (self.cross_window and self.cross_window % 2 == 0):
             raise ConfigError(f"model.cross_window={self.cross_window}: use an odd number of cells, e.g. 5 (0: the "
                               "whole map)")

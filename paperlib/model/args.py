@@ -7,7 +7,8 @@ from typing import Any
 from ..core.config import ModelConfig
 
 # fields added after checkpoints were first written, with the value a file written before them meant
-LEGACY_DEFAULTS = {"cross_locality": 0.0, "d_attention": True, "d_head": "conv", "d_classifier": False}
+LEGACY_DEFAULTS = {"cross_locality": 0.0, "d_attention": True, "d_head": "conv", "d_classifier": False,
+                   "self_locality": 0.0}
 
 
 @dataclass(frozen=True)

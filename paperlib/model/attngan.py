@@ -195,7 +195,8 @@ class Generator(nn.Module):
         self.films = nn.ModuleList(make_film(a.width(r)) for r in sides)
         self.extra = _extra(a, sides, lambda c: nn.Conv2d(c, c, 3, padding=1))
         self.extra_films = _extra(a, sides, make_film)
-        self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads)
+        self.self_attn = nn.ModuleDict({str(r): MultiHeadSelfAttention2d(a.width(r), r, heads=a.heads,
+                                                                         locality=a.self_locality)
                                         for r in a.attn_res})
         self.cross_attn = nn.ModuleDict({str(r): MultiHeadCrossAttention2d(a.width(r), r, heads=a.heads,
                                                                            locality=a.cross_locality,
