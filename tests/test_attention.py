@@ -180,15 +180,27 @@ def test_self_attention_stats_read_uniform_weights_as_maximum_entropy_and_scale_
         z, y = torch.randn(4, nets.args.z_dim), torch.arange(4) % 3
         trained = nets.G_ema(z, y)
         with scaled_self_attention(nets.G_ema, 1.0):
-            assert torch.equal(nets.G_ema(z, y), trained)
+            torch.testing.assert_close(nets.G_ema(z, y), trained)
         with scaled_self_attention(nets.G_ema, 0.0):
             without = nets.G_ema(z, y)
+        assert not layer._forward_hooks and torch.equal(nets.G_ema(z, y), trained)   # the hooks are gone
         out_weight = layer.out.weight.clone()
         layer.out.weight.zero_()
         torch.testing.assert_close(without, nets.G_ema(z, y))
         layer.out.weight.copy_(out_weight)
         layer.query.weight.zero_()                        # q = 0: every query weighs all 64 positions alike
-    stats = self_attention_stats(nets, n=4)["G.self8"]
+        seen = []
+        layer.register_forward_hook(lambda m, i, o: seen.append((o - i[0]).norm() / i[0].norm()))
+        stats = self_attention_stats(nets, n=4)["G.self8"]
     assert stats["max_entropy"] == pytest.approx(math.log(64))
     assert stats["entropy"] == pytest.approx(stats["max_entropy"], abs=1e-4)
-    assert stats["max_weight"] == pytest.approx(1 / 64, abs=1e-6) and stats["branch_ratio"] > 0
+    assert stats["max_weight"] == pytest.approx(1 / 64, abs=1e-6)
+    assert stats["branch_ratio"] == pytest.approx(seen[0].item()) and seen[0] > 0
+
+
+def test_head_weights_are_what_attend_averages_over_heads():
+    layer = _model_layer(MultiHeadCrossAttention2d, locality=0.5)
+    x, ctx = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
+    weights = layer.head_weights(x, ctx)
+    assert weights.shape == (2, layer.heads, 64, 64)
+    torch.testing.assert_close(weights.mean(1), layer.attend(x, ctx, return_attention=True)[1])

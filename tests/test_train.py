@@ -192,6 +192,28 @@ def test_the_edit_cycle_decodes_each_class_edit_back_with_its_images_own_class(s
         assert step(plan.z, y, x[plan.encoded], y[plan.encoded], replace(plan, cycle=False))[-1] is None
 
 
+def test_the_edit_cycle_loss_enters_g_and_e_at_its_weight_and_is_logged(tmp_path, smoke_cfg, smoke_data):
+    from paperlib.training.run import Run
+    from paperlib.training.steps import generator_step
+
+    cfg = smoke_cfg.override(**{"model.d_classifier": True, "train.edit_weight": 1.0, "train.enc_every": 1})
+    grads, cycles = [], []
+    for weight in (10.0, 20.0, 30.0):            # the same seed, so the same step but for the cycle's weight
+        run = Run.start(cfg.override(**{"train.edit_cycle_weight": weight}), tmp_path / str(weight), smoke_data)
+        torch.manual_seed(0)
+        losses = generator_step(run.nets, run.g_train, run.opt_g, run.cfg.train, *run.batch(0), step=0)
+        cycles.append(losses[7].item())
+        grads.append(torch.cat([p.grad.flatten() for p in run.nets.E.parameters()]))
+    assert cycles[0] > 0 and cycles == pytest.approx([cycles[0]] * 3)
+    step_10, step_20 = grads[1] - grads[0], grads[2] - grads[1]          # linear in the weight, and not zero
+    assert step_10.abs().sum() > 0
+    torch.testing.assert_close(step_20, step_10, rtol=1e-3, atol=1e-6)
+    train(cfg.override(**{"train.edit_cycle_weight": 10.0, "train.steps": 2, "train.log_every": 1}),
+          tmp_path / "logged", progress=False, data=smoke_data)
+    rows = [json.loads(line) for line in (tmp_path / "logged" / "stats.jsonl").read_text().splitlines()]
+    assert all(r["edit_cycle"] > 0 for r in rows)
+
+
 def test_the_latent_classifier_learns_the_class_from_e_and_e_learns_to_hide_it(smoke_cfg, smoke_data):
     from paperlib.training import losses
 

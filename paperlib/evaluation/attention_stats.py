@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 from torch import nn
 
-from ..model.attention import recording_attention
 from ..model.networks import Networks
 from ..model.sampling import generate
 
@@ -20,24 +20,24 @@ from ..model.sampling import generate
 @torch.no_grad()
 def self_attention_stats(nets: Networks, n: int = 32, seed: int = 0) -> dict[str, dict[str, float]]:
     """For each self-attention layer of G_ema, over n generated images (classes cycled): the mean entropy of
-    a query's weights (averaged over heads; nats), its maximum log(N), the mean largest weight, and the
-    branch's size relative to the layer's input (|branch| / |x|)."""
-    layers = {f"G.self{r}": m for r, m in nets.G_ema.self_attn.items()}
-    ratios: dict[str, float] = {}
-    hooks = [m.register_forward_hook(lambda m, i, o, name=name: ratios.__setitem__(name, float(m.last_ratio)))
-             for name, m in layers.items()]
+    one head's weights for one query (nats), its maximum log(N), the mean largest weight, and the branch's
+    size relative to the layer's input (|branch| / |x|, over the n images)."""
+    layers = {f"G.self{r}": m for r, m in getattr(nets.G_ema, "self_attn", {}).items()}
+    out: dict[str, dict[str, float]] = {}
+
+    def measure(name: str, layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        w = layer.head_weights(inputs[0], inputs[0]).float()          # (n, heads, N, N), rows summing to 1
+        entropy = -(w * w.clamp_min(1e-12).log()).sum(-1)
+        out[name] = {"entropy": float(entropy.mean()), "max_entropy": math.log(w.shape[-1]),
+                     "max_weight": float(w.amax(-1).mean()),
+                     "branch_ratio": float((output - inputs[0]).norm() / inputs[0].norm())}
+
+    hooks = [m.register_forward_hook(partial(measure, name)) for name, m in layers.items()]
     try:
-        with recording_attention(layers) as captured:
-            generate(nets, n, seed=seed)
+        generate(nets, n, seed=seed, batch_size=n)                    # one batch: one measurement per layer
     finally:
         for hook in hooks:
             hook.remove()
-    out = {}
-    for name, w in captured.items():                     # (n, N, N) rows summing to 1
-        w = w.float()
-        entropy = -(w * w.clamp_min(1e-12).log()).sum(-1)
-        out[name] = {"entropy": float(entropy.mean()), "max_entropy": math.log(w.shape[-1]),
-                     "max_weight": float(w.amax(-1).mean()), "branch_ratio": ratios[name]}
     return out
 
 

@@ -145,21 +145,37 @@ class MultiHeadAttention2d(nn.Module):
         b, n, c = t.shape
         return t.view(b, n, self.heads, c // self.heads).transpose(1, 2)
 
+    def _project(self, x: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, C, H, W), context (B, Cc, Hc, Wc) -> q (B, heads, N, d), k and v (B, heads, M, d)."""
+        tokens = x.flatten(2).transpose(1, 2)                  # (B, N, C)
+        ctx = context.flatten(2).transpose(1, 2)               # (B, M, Cc)
+        q = self._heads(self.query(tokens + self.pos_q))
+        k = self._heads(self.key(ctx + self.pos_k))
+        return q, k, self._heads(self.value(ctx))
+
+    def _weights(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """Dense softmax weights (B, heads, N, M), scale 1/sqrt(d), plus the position bias when there is one."""
+        logits = q @ k.transpose(2, 3) / q.shape[-1] ** 0.5
+        return torch.softmax(logits if self.bias is None else logits + self.bias.to(logits.dtype), dim=-1)
+
+    @torch.no_grad()
+    def head_weights(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """Each head's weights (B, heads, N, M) of a dense layer: attend(return_attention=True) averages them."""
+        if self.window:
+            raise ValueError("a windowed layer reads only its window: use attend(..., return_attention=True)")
+        q, k, _ = self._project(x, context)
+        return self._weights(q, k)
+
     def attend(self, x: torch.Tensor, context: torch.Tensor,
                return_attention: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (B, C, H, W), context (B, Cc, Hc, Wc) -> (y (B, C, H, W), attention (B, N, M) averaged over heads or None)."""
         b, c, h, w = x.shape
-        tokens = x.flatten(2).transpose(1, 2)                  # (B, N, C)
-        ctx = context.flatten(2).transpose(1, 2)               # (B, M, Cc)
-        q = self._heads(self.query(tokens + self.pos_q))       # (B, heads, N, d)
-        k = self._heads(self.key(ctx + self.pos_k))            # (B, heads, M, d)
-        v = self._heads(self.value(ctx))                       # (B, heads, M, d)
+        q, k, v = self._project(x, context)
         attention = None
         if self.window:
             o, attention = self._windowed(q, k, v, h, w, return_attention)
         elif return_attention:
-            logits = q @ k.transpose(2, 3) / q.shape[-1] ** 0.5                    # (B, heads, N, M)
-            weights = torch.softmax(logits if self.bias is None else logits + self.bias.to(logits.dtype), dim=-1)
+            weights = self._weights(q, k)
             o, attention = weights @ v, weights.mean(1)
         else:                                                  # (B, heads, N, d), scale 1/sqrt(d)
             o = F.scaled_dot_product_attention(q, k, v, attn_mask=None if self.bias is None else self.bias.to(q.dtype))

@@ -33,8 +33,9 @@ def decode(nets: Networks, z: torch.Tensor, y: torch.Tensor | None,
            context: dict[int, torch.Tensor] | None = None, grad: bool = False) -> torch.Tensor:
     """G_ema(z), cross-attending to `context` when given; the same forward path as training's.
 
-    Every model with an encoder has a generator without batch statistics, so each image's decode is
-    independent of the rest of its batch. grad=True keeps the graph (attacks differentiate through it).
+    G_ema runs in eval mode: its norms are per image, or batch norm's standing statistics (model.g_norm=batch),
+    so each image's decode is independent of the rest of its batch. grad=True keeps the graph (attacks
+    differentiate through it).
     """
     with torch.set_grad_enabled(grad):
         return nets.G_ema(z, y if nets.args.n_classes else None, context).float()

@@ -169,8 +169,8 @@ class Run:
 
     def check_finite(self, values: torch.Tensor, stats_file: IO[str] | None) -> None:
         """Stop on a non-finite loss (on every rank together) before anything is written from that state.
-        values: loss_d, then generator_step's seven; the last three (the latent classifier's two, D's class
-        cross-entropy on class edits) are diagnostics, NaN when not measured, and not checked."""
+        values: loss_d, then generator_step's eight; the last four (the latent classifier's two, D's class
+        cross-entropy on class edits, their cycle loss) are diagnostics, NaN when not measured, and not checked."""
         finite = bool(torch.isfinite(values[1:5] if self.nets.D is None else values[:5]).all())
         if all_true(self.world, finite):
             return
@@ -180,7 +180,7 @@ class Run:
         broken = [str(r) for r, ok in enumerate(gather(self.world, finite)) if not ok]
         where = f" on rank(s) {', '.join(broken)}" if self.world.size > 1 else ""
         raise TrainingDiverged(f"non-finite loss at step {self.step}{where} (loss_d, loss_adv, loss_rec, loss_kl, "
-                               f"loss_guide, latent_ce, latent_acc, edit_ce = {values.tolist()}"
+                               f"loss_guide, latent_ce, latent_acc, edit_ce, edit_cycle = {values.tolist()}"
                                f"{f' on rank {self.world.rank}' if self.world.size > 1 else ''}); last good "
                                f"checkpoint: {good or 'none'}. Lower train.lr_d / train.lr_g or resume from it.")
 
@@ -196,6 +196,7 @@ class Run:
                **(_finite_or_none(latent_ce=values[5].item(), latent_acc=values[6].item())
                   if self.nets.C is not None else {}),
                **(_finite_or_none(edit_ce=values[7].item()) if self.cfg.train.edit_weight else {}),
+               **(_finite_or_none(edit_cycle=values[8].item()) if self.cfg.train.edit_cycle_weight else {}),
                **{f"attn_ratio/{name}": m.last_ratio.item() for name, m in self.nets.attention_layers().items()},
                "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"] if self.opt_d else None,
                "images_per_s": (self.step - tick[1]) * t.images_per_step(self.world.size)

@@ -33,21 +33,22 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
                    labels: torch.Tensor, *, step: int) -> tuple[torch.Tensor, ...]:
     """One G (+E, +C) update: adversarial loss on the free fakes, reconstruction and KL on the encoder path,
     the content loss on its guided images, with model.latent_classifier the latent classifier's loss and
-    E's loss for fooling it, and with train.edit_weight the class edits' adversarial and class losses.
+    E's loss for fooling it, with train.edit_weight the class edits' adversarial and class losses, and with
+    train.edit_cycle_weight their cycle's reconstruction loss (a second E and G pass over the edits).
     g_train is the GeneratorStep (DDP-wrapped under torchrun).
     step: the generator step's index; a GAN with E runs the encoder path on the last of every
     train.enc_every steps, its losses then weighted by enc_every (the VAE: every step, weight 1).
-    Returns (loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc, edit_ce), unweighted: latent_ce and
-    latent_acc are the latent classifier's cross-entropy and accuracy on this step's encoded images, edit_ce
-    D's cross-entropy on the class edits; each NaN (not measured) without its part or on a step without the
-    encoder path."""
+    Returns (loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc, edit_ce, edit_cycle), unweighted:
+    latent_ce and latent_acc are the latent classifier's cross-entropy and accuracy on this step's encoded
+    images, edit_ce D's cross-entropy on the class edits, edit_cycle the edits' cycle loss; each NaN (not
+    measured) without its part or on a step without the encoder path."""
     device = x.device
     lazy = encoder_cycle(nets, t)
     encode = (step + 1) % lazy == 0       # the last of each cycle, so that a log tick's losses include the path
     y = labels if nets.args.n_classes else None
     zero = torch.zeros((), device=device)
     loss_adv = loss_rec = loss_kl = loss_guide = loss_g = zero
-    latent_ce = latent_acc = edit_ce = torch.full((), float("nan"), device=device)
+    latent_ce = latent_acc = edit_ce = edit_cycle = torch.full((), float("nan"), device=device)
     if nets.D is not None:               # D's weight gradients here would be discarded: not computing them
         nets.D.requires_grad_(False)     # saves a third of D's backward (StyleGAN2-ADA does the same)
     with autocast(device), cached():       # cached(): each spectral-normalised weight of D computed once
@@ -76,8 +77,8 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
                 loss_rec = losses.reconstruction(x_enc[:n].float(), target[:n], t.rec_loss)
             loss_kl = losses.kl_normal(mu.float(), logvar.float())
             if back is not None:         # StarGAN's cycle: the edit, edited back, is the image again
-                loss_g = loss_g + lazy * t.edit_cycle_weight * losses.reconstruction(back.float(), target[:n],
-                                                                                    t.rec_loss)
+                edit_cycle = losses.reconstruction(back.float(), target[:n], t.rec_loss)
+                loss_g = loss_g + lazy * t.edit_cycle_weight * edit_cycle
             if plan.guided:
                 loss_guide = losses.pooled_l1(x_enc[n:].float(), target[n:], t.guide_pool)
         loss_g = loss_g + loss_adv + lazy * (t.rec_weight * loss_rec + t.kl_weight * loss_kl
@@ -91,7 +92,7 @@ def generator_step(nets: Networks, g_train: nn.Module, opt_g: torch.optim.Optimi
     opt_g.step()
     if nets.D is not None:
         nets.D.requires_grad_(True)
-    return loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc, edit_ce
+    return loss_adv, loss_rec, loss_kl, loss_guide, latent_ce, latent_acc, edit_ce, edit_cycle
 
 
 @dataclass
